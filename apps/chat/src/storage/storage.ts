@@ -1,0 +1,159 @@
+/**
+ * The chat server's storage contract. Consumers and REST routes talk to this interface (through
+ * the domain services), never to SQL. Implemented once with Kysely over SQLite (default) and
+ * PostgreSQL; one test suite runs against both.
+ *
+ * Every method that changes a room's history assigns the room's next `seq` in the same
+ * transaction, so `seq` is gapless and unique per room even with several writers (nodes).
+ * Resolving a promise means the change is durably committed.
+ */
+import type { Attachment, ChatMessage, Notification, PresenceStatus } from '@switchboard/protocol';
+
+export interface User {
+  id: number;
+  username: string;
+  avatar: string | null;
+  isAdmin: boolean;
+  createdAt: string;
+}
+
+export interface UserWithSecret extends User {
+  passwordHash: string;
+}
+
+export interface Room {
+  id: number;
+  slug: string;
+  name: string;
+  isPrivate: boolean;
+  isDirect: boolean;
+  hostId: number;
+  lastSeq: number;
+  createdAt: string;
+}
+
+export interface RoomSummary extends Room {
+  /** Changes after the member's last read seq that are new messages by others. */
+  unread: number;
+  lastReadSeq: number;
+}
+
+/** One entry of a room's change log: what a resuming client replays. */
+export type RoomChange =
+  | { kind: 'created'; seq: number; message: ChatMessage }
+  | { kind: 'edited'; seq: number; message: ChatMessage }
+  | { kind: 'deleted'; seq: number; messageId: number };
+
+export interface NewMessage {
+  roomId: number;
+  authorId: number;
+  content: string;
+  replyTo: number | null;
+  clientId: string | null;
+  attachments: Attachment[];
+}
+
+/** `created: false` means the (author, client_id) pair was already stored: the original is returned. */
+export interface StoredMessage {
+  message: ChatMessage;
+  created: boolean;
+}
+
+export interface NewNotification {
+  userId: number;
+  title: string;
+  message: string;
+  category: string;
+  url: string | null;
+}
+
+export interface StoredFile {
+  id: string;
+  roomId: number;
+  uploaderId: number;
+  fileName: string;
+  fileType: string;
+  fileSize: number;
+  sha256: string;
+  /** Path relative to the files directory. */
+  storagePath: string;
+  createdAt: string;
+}
+
+export interface PushSubscriptionRecord {
+  id: number;
+  userId: number;
+  endpoint: string;
+  p256dh: string;
+  auth: string;
+}
+
+export interface Storage {
+  readonly dialect: 'sqlite' | 'postgres';
+  migrate(): Promise<void>;
+  close(): Promise<void>;
+  /** Cheap liveness probe for /readyz. */
+  ping(): Promise<void>;
+
+  // users
+  createUser(username: string, passwordHash: string, isAdmin?: boolean): Promise<User>; // throws ConflictError on duplicate
+  findUserByName(username: string): Promise<UserWithSecret | undefined>;
+  findUserById(id: number): Promise<User | undefined>;
+  setLastSeen(userId: number, at: string): Promise<void>;
+  lastSeen(userId: number): Promise<string | null>;
+
+  // rooms and membership
+  createRoom(input: {
+    slug: string;
+    name: string;
+    isPrivate: boolean;
+    isDirect: boolean;
+    hostId: number;
+  }): Promise<Room>; // ConflictError on duplicate slug
+  findRoom(slug: string): Promise<Room | undefined>;
+  addMember(roomId: number, userId: number): Promise<void>; // idempotent
+  removeMember(roomId: number, userId: number): Promise<void>;
+  isMember(roomId: number, userId: number): Promise<boolean>;
+  roomsOf(userId: number): Promise<RoomSummary[]>;
+  memberIds(roomId: number): Promise<number[]>;
+  /** Users sharing at least one room with userId (excluding userId). */
+  roomPeers(userId: number): Promise<number[]>;
+
+  // messages: each call commits the change with the room's next seq
+  appendMessage(input: NewMessage): Promise<StoredMessage>;
+  findMessage(id: number): Promise<ChatMessage | undefined>;
+  editMessage(messageId: number, content: string): Promise<ChatMessage>; // returns the message with its new seq
+  deleteMessage(messageId: number): Promise<{ seq: number; roomSlug: string }>;
+  /** Current state of messages, newest first, with seq < beforeSeq. Deleted ones are tombstones (content ''). */
+  history(roomId: number, beforeSeq: number | null, limit: number): Promise<ChatMessage[]>;
+  /** Every change with seq > afterSeq, oldest first, at most `limit`. */
+  changesSince(roomId: number, afterSeq: number, limit: number): Promise<RoomChange[]>;
+
+  // read receipts
+  markRoomRead(roomId: number, userId: number, seq: number): Promise<number>; // returns the stored (max) seq
+
+  // notifications
+  createNotification(input: NewNotification): Promise<Notification>;
+  listNotifications(userId: number, beforeId: number | null, limit: number): Promise<Notification[]>;
+  /** Marks one read if it belongs to userId; false if no such notification of theirs. */
+  markNotificationRead(userId: number, notificationId: number): Promise<boolean>;
+  markAllNotificationsRead(userId: number): Promise<void>;
+  unreadNotificationCount(userId: number): Promise<number>;
+
+  // files
+  saveFile(file: StoredFile): Promise<void>;
+  findFile(id: string): Promise<StoredFile | undefined>;
+
+  // web push
+  savePushSubscription(
+    userId: number,
+    sub: { endpoint: string; p256dh: string; auth: string },
+  ): Promise<void>;
+  pushSubscriptionsOf(userId: number): Promise<PushSubscriptionRecord[]>;
+  deletePushSubscription(endpoint: string): Promise<void>;
+}
+
+export class ConflictError extends Error {}
+export class NotFoundError extends Error {}
+
+export type { PresenceStatus };
