@@ -1,0 +1,76 @@
+import { ErrorCode } from '@switchboard/protocol/envelope';
+import type { MessageSchemas } from '../consumer/consumer.ts';
+import { WsError } from '../errors.ts';
+
+export type DecodedFrame =
+  | { ok: true; type: string; message: { type: string }; ref: string | undefined }
+  | { ok: false; error: WsError; ref: string | undefined };
+
+/** Nesting deeper than any legitimate frame; refused before JSON.parse builds it. */
+export const MAX_JSON_DEPTH = 32;
+
+const invalid = (text: string, field?: string) =>
+  new WsError(ErrorCode.INVALID_MESSAGE, text, field === undefined ? {} : { field });
+
+/** Parses once, then validates against the schema named by the frame's `type`. */
+export function decodeFrame(data: Buffer, isBinary: boolean, schemas: MessageSchemas): DecodedFrame {
+  if (isBinary) {
+    return { ok: false, ref: undefined, error: invalid('Binary frames are not supported; send JSON text.') };
+  }
+  const text = data.toString('utf8');
+  if (exceedsDepth(text, MAX_JSON_DEPTH)) {
+    return { ok: false, ref: undefined, error: invalid(`JSON nested deeper than ${MAX_JSON_DEPTH} levels.`) };
+  }
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    return { ok: false, ref: undefined, error: invalid('Invalid JSON.') };
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    return { ok: false, ref: undefined, error: invalid('A frame must be a JSON object.') };
+  }
+  const record = value as Record<string, unknown>;
+  const ref =
+    typeof record.ref === 'string' && record.ref.length > 0 && record.ref.length <= 64
+      ? record.ref
+      : undefined;
+  if (typeof record.type !== 'string') {
+    return { ok: false, ref, error: invalid('Missing or invalid field "type".', 'type') };
+  }
+  const schema = Object.hasOwn(schemas, record.type) ? schemas[record.type] : undefined;
+  if (!schema) {
+    return { ok: false, ref, error: invalid(`Unknown message type "${record.type.slice(0, 64)}".`, 'type') };
+  }
+  const parsed = schema.safeParse(record);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    const path = [...issue.path, ...keys.slice(0, 1)].join('.');
+    const text =
+      issue.code === 'unrecognized_keys'
+        ? `Unexpected field "${path}".`
+        : path
+          ? `Invalid field "${path}": ${issue.message}.`
+          : issue.message;
+    return { ok: false, ref, error: invalid(text, path || undefined) };
+  }
+  return { ok: true, type: record.type, message: parsed.data, ref };
+}
+
+/** Bracket depth outside strings; linear and allocation-free. */
+function exceedsDepth(text: string, max: number): boolean {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (inString) {
+      if (c === 92 /* \ */) i++;
+      else if (c === 34 /* " */) inString = false;
+    } else if (c === 34) inString = true;
+    else if (c === 123 /* { */ || c === 91 /* [ */) {
+      if (++depth > max) return true;
+    } else if (c === 125 || c === 93) depth--;
+  }
+  return false;
+}

@@ -1,0 +1,372 @@
+/**
+ * One WebSocket connection driven through its consumer: authenticate → connect → frames and
+ * layer events → disconnect. Frames of one connection are handled one at a time, in arrival
+ * order; connections never wait on each other.
+ */
+import { randomUUID } from 'node:crypto';
+import { ErrorCode } from '@switchboard/protocol/envelope';
+import type { Logger } from 'pino';
+import type { WebSocket } from 'ws';
+import type { Principal } from '../auth/authenticator.ts';
+import type { AnyConsumer, Connection, ConnectionLogger, RateRule } from '../consumer/consumer.ts';
+import { WsError } from '../errors.ts';
+import type { ChannelLayer, LayerMessage } from '../layer/channel-layer.ts';
+import type { RateDecision, RateLimiter } from '../limits/rate-limiter.ts';
+import type { SwitchboardMetrics } from '../metrics.ts';
+import type { RouteParams } from '../routing/router.ts';
+import { decodeFrame } from './frame-decoder.ts';
+import { corkForTurn, rawSocket, sharedFrame } from './socket-writer.ts';
+
+export interface ConnectionSettings {
+  layer: ChannelLayer;
+  rateLimiter: RateLimiter;
+  metrics: SwitchboardMetrics;
+  logger: Logger;
+  defaultRate: RateRule;
+  /** Unsent bytes a socket may hold before it is closed as a slow consumer. */
+  maxBufferedBytes: number;
+  /** Received frames waiting for their handler before the socket stops being read. */
+  maxQueuedFrames: number;
+  /** Counts frames written, read by the metrics on scrape (a plain number is cheaper than a counter per write). */
+  counters: { framesSent: number };
+}
+
+type Phase = 'connecting' | 'open' | 'closed';
+
+interface Received {
+  data: Buffer;
+  isBinary: boolean;
+  at: number;
+}
+
+const OPEN = 1;
+export const SLOW_CONSUMER_REASON = 'slow consumer: reconnect with after_seq';
+/** Close reasons are limited to 123 bytes by RFC 6455. */
+const reasonOf = (text: string) => Buffer.from(text).subarray(0, 123).toString();
+
+export class LiveConnection implements Connection<unknown> {
+  readonly id = randomUUID();
+  channelName = '';
+  principal: Principal = { id: this.id };
+  params: RouteParams = {};
+  state: unknown = undefined;
+  /** Set by the heartbeat; cleared when the peer shows life. */
+  awaitingPong = false;
+  lastActivity = Date.now();
+
+  private phase: Phase = 'connecting';
+  private consumer: AnyConsumer | undefined;
+  private connected = false;
+  private readonly inbound: Received[] = [];
+  private handling: Promise<void> | undefined;
+  private paused = false;
+  private refusedInRow = 0;
+  private readonly groups = new Set<string>();
+  private opened: { promise: Promise<void>; resolve: () => void } | undefined;
+  private finished: Promise<void> | undefined;
+  private logger: ConnectionLogger | undefined;
+
+  constructor(
+    private readonly ws: WebSocket,
+    readonly query: URLSearchParams,
+    private readonly settings: ConnectionSettings,
+  ) {
+    ws.on('message', this.onFrame);
+    ws.on('pong', this.onPong);
+    ws.on('error', (error) => this.log.debug({ err: error }, 'socket error'));
+  }
+
+  get log(): ConnectionLogger {
+    this.logger ??= this.settings.logger.child({ conn: this.id });
+    return this.logger;
+  }
+
+  /** Runs the consumer's connect; on refusal sends the error frame and closes with its code. */
+  async start(consumer: AnyConsumer, principal: Principal, params: RouteParams): Promise<void> {
+    this.consumer = consumer;
+    this.principal = principal;
+    this.params = params;
+    let gateOpen: () => void = () => {};
+    this.opened = { promise: new Promise((resolve) => (gateOpen = resolve)), resolve: gateOpen };
+    this.channelName = this.settings.layer.addChannel(this.receive);
+    try {
+      this.state = await consumer.connect(this);
+    } catch (error) {
+      this.opened.resolve();
+      this.refuse(error);
+      await this.leaveLayer();
+      return;
+    }
+    if (this.phase === 'closed') {
+      // The peer left while connect ran: undo what connect set up.
+      this.connected = true;
+      this.opened.resolve();
+      await this.finish(1006);
+      return;
+    }
+    this.connected = true;
+    this.phase = 'open';
+    this.opened.resolve();
+    this.opened = undefined;
+    this.settings.metrics.connectionsTotal.inc();
+    if (this.inbound.length > 0) this.handling ??= this.drain();
+  }
+
+  /** Sends an error frame and closes with the error's close code. */
+  refuse(error: unknown): void {
+    const refusal = this.asWsError(error);
+    this.sendError(refusal, undefined);
+    this.close(refusal.closeCode, refusal.message);
+  }
+
+  // --- Connection API for consumers -----------------------------------------------------------
+
+  send(frame: object): void {
+    if (this.ws.readyState !== OPEN) return;
+    const socket = rawSocket(this.ws);
+    if (socket) corkForTurn(socket);
+    this.ws.send(Buffer.from(JSON.stringify(frame)), { binary: false });
+    this.afterWrite();
+  }
+
+  async groupAdd(group: string): Promise<void> {
+    this.groups.add(group);
+    await this.settings.layer.groupAdd(group, this.channelName);
+  }
+
+  async groupDiscard(group: string): Promise<void> {
+    this.groups.delete(group);
+    await this.settings.layer.groupDiscard(group, this.channelName);
+  }
+
+  close(code = 1000, reason = ''): void {
+    if (this.ws.readyState === OPEN) this.ws.close(code, reasonOf(reason));
+  }
+
+  // --- transport ------------------------------------------------------------------------------
+
+  /** Writes a broadcast: the bytes are serialised and framed once for all recipients on this node. */
+  private sendShared(event: LayerMessage): void {
+    if (this.ws.readyState !== OPEN) return;
+    const frame = sharedFrame(event);
+    const socket = rawSocket(this.ws);
+    if (!socket) return;
+    corkForTurn(socket);
+    if (this.ws.extensions === '') socket.write(frame.framed);
+    else this.ws.send(frame.payload, { binary: false });
+    this.afterWrite();
+  }
+
+  private afterWrite(): void {
+    this.settings.counters.framesSent++;
+    if (this.ws.bufferedAmount > this.settings.maxBufferedBytes) this.closeSlowConsumer();
+  }
+
+  private closeSlowConsumer(): void {
+    if (this.phase === 'closed' || this.ws.readyState !== OPEN) return;
+    this.settings.metrics.slowConsumerCloses.inc();
+    this.log.warn({ buffered: this.ws.bufferedAmount }, 'closing slow consumer');
+    this.ws.close(1013, SLOW_CONSUMER_REASON);
+    // Its close frame waits behind the backlog; a peer that does not read is cut off.
+    setTimeout(() => this.ws.terminate(), 3000).unref();
+  }
+
+  private sendError(error: WsError, ref: string | undefined): void {
+    this.settings.metrics.refusals.inc({ code: error.code });
+    this.send({
+      type: 'error',
+      ...(ref === undefined ? {} : { ref }),
+      code: error.code,
+      error: error.message,
+      ...(error.details.field === undefined ? {} : { field: error.details.field }),
+      ...(error.details.retryAfter === undefined ? {} : { retry_after: error.details.retryAfter }),
+    });
+  }
+
+  private asWsError(error: unknown): WsError {
+    if (error instanceof WsError) return error;
+    this.log.error({ err: error }, 'unexpected error');
+    return new WsError(ErrorCode.INTERNAL_ERROR, 'Internal server error.');
+  }
+
+  // --- layer events ---------------------------------------------------------------------------
+
+  private readonly receive = (event: LayerMessage): void | Promise<void> => {
+    if (this.opened) return this.opened.promise.then(() => this.dispatch(event));
+    return this.dispatch(event);
+  };
+
+  private dispatch(event: LayerMessage): void | Promise<void> {
+    if (this.phase !== 'open' || !this.consumer) return;
+    const forward = this.consumer.forward?.[event.type];
+    if (forward !== undefined) {
+      if (forward === true || forward(this, event)) this.sendShared(event);
+      return;
+    }
+    const handler = this.consumer.events?.[event.type];
+    if (!handler) {
+      this.log.debug({ event: event.type }, 'no handler for layer event');
+      return;
+    }
+    try {
+      const result = handler(this, event);
+      if (result)
+        return result.catch((error: unknown) =>
+          this.log.error({ err: error, event: event.type }, 'event handler failed'),
+        );
+    } catch (error) {
+      this.log.error({ err: error, event: event.type }, 'event handler failed');
+    }
+  }
+
+  // --- client frames --------------------------------------------------------------------------
+
+  private readonly onFrame = (data: Buffer, isBinary: boolean): void => {
+    this.lastActivity = Date.now();
+    this.awaitingPong = false;
+    this.inbound.push({ data, isBinary, at: performance.now() });
+    if (this.inbound.length >= this.settings.maxQueuedFrames && !this.paused) {
+      // Backpressure instead of an unbounded queue: TCP slows the sender down.
+      this.paused = true;
+      this.ws.pause();
+    }
+    if (this.phase === 'open') this.handling ??= this.drain();
+  };
+
+  private readonly onPong = (): void => {
+    this.awaitingPong = false;
+  };
+
+  private async drain(): Promise<void> {
+    for (let item = this.inbound.shift(); item; item = this.inbound.shift()) {
+      if (this.paused && this.inbound.length < this.settings.maxQueuedFrames / 2) {
+        this.paused = false;
+        this.ws.resume();
+      }
+      await this.handleFrame(item);
+    }
+    this.handling = undefined;
+  }
+
+  private async handleFrame({ data, isBinary, at }: Received): Promise<void> {
+    const consumer = this.consumer!;
+    const { metrics } = this.settings;
+    const decoded = decodeFrame(data, isBinary, consumer.messages);
+    if (!decoded.ok) {
+      metrics.messagesTotal.inc({ type: 'invalid' });
+      this.sendError(decoded.error, decoded.ref);
+      return;
+    }
+    const { type, message, ref } = decoded;
+    const label = metrics.typeLabel(type, true);
+    metrics.messagesTotal.inc({ type: label });
+
+    const rule = consumer.rateLimits?.[type];
+    const decision = await this.rateCheck(rule ? type : 'default', rule ?? this.settings.defaultRate);
+    if (!decision.allowed) {
+      metrics.rateLimited.inc();
+      this.sendError(
+        new WsError(ErrorCode.RATE_LIMIT_EXCEEDED, 'Rate limit exceeded. Please slow down.', {
+          retryAfter: decision.retryAfterSeconds,
+        }),
+        ref,
+      );
+      // A client that keeps going at twice its allowance is not listening: let it go.
+      if (++this.refusedInRow > (rule ?? this.settings.defaultRate).limit) {
+        this.close(4429, 'rate limit exceeded');
+      }
+      return;
+    }
+    this.refusedInRow = 0;
+
+    try {
+      const handler = consumer.handlers[type]!;
+      const result = await handler(this, message);
+      if (ref !== undefined) this.send({ ...(result ?? {}), type: 'ack', ref });
+    } catch (error) {
+      this.sendError(this.asWsError(error), ref);
+    } finally {
+      metrics.messageLatency.observe({ type: label }, (performance.now() - at) / 1000);
+    }
+  }
+
+  private async rateCheck(bucket: string, rule: RateRule): Promise<RateDecision> {
+    try {
+      return await this.settings.rateLimiter.hit(
+        `${this.principal.id}:${bucket}`,
+        rule.limit,
+        rule.windowSeconds,
+      );
+    } catch (error) {
+      // A limiter outage must not take chat down with it: allow, and say so.
+      this.log.warn({ err: error }, 'rate limiter unavailable; allowing');
+      return { allowed: true, retryAfterSeconds: 0 };
+    }
+  }
+
+  // --- end of life ----------------------------------------------------------------------------
+
+  /** Called when the socket has closed; resolves once groups are left and disconnect has run. */
+  onClosed(code: number): Promise<void> {
+    this.phase = 'closed';
+    this.settings.metrics.closes.inc({ code: String(code) });
+    // Before a successful connect, start() cleans up whatever connect had set up.
+    if (!this.connected) return Promise.resolve();
+    return this.finish(code);
+  }
+
+  private finish(code: number): Promise<void> {
+    this.finished ??= (async () => {
+      if (this.handling) await this.handling;
+      const { layer } = this.settings;
+      await Promise.all(
+        [...this.groups].map((group) =>
+          layer
+            .groupDiscard(group, this.channelName)
+            .catch((error: unknown) => this.log.warn({ err: error, group }, 'groupDiscard failed')),
+        ),
+      );
+      layer.removeChannel(this.channelName);
+      try {
+        await this.consumer?.disconnect?.(this, code);
+      } catch (error) {
+        this.log.error({ err: error }, 'disconnect failed');
+      }
+    })();
+    return this.finished;
+  }
+
+  private async leaveLayer(): Promise<void> {
+    const { layer } = this.settings;
+    await Promise.all(
+      [...this.groups].map((group) =>
+        layer
+          .groupDiscard(group, this.channelName)
+          .catch((error: unknown) => this.log.warn({ err: error, group }, 'groupDiscard failed')),
+      ),
+    );
+    this.groups.clear();
+    layer.removeChannel(this.channelName);
+  }
+
+  /** Heartbeat tick: a peer that did not answer the last ping is cut off; an idle one is closed. */
+  heartbeat(now: number, idleTimeoutMs: number): void {
+    if (this.awaitingPong) {
+      this.ws.terminate();
+      return;
+    }
+    if (idleTimeoutMs > 0 && now - this.lastActivity > idleTimeoutMs) {
+      this.close(4408, 'idle timeout');
+      return;
+    }
+    this.awaitingPong = true;
+    this.ws.ping();
+  }
+
+  /** Graceful shutdown: let the frame being handled finish (bounded), then close with 1001. */
+  async shutdown(graceMs: number): Promise<void> {
+    if (this.handling)
+      await Promise.race([this.handling, new Promise((resolve) => setTimeout(resolve, graceMs))]);
+    this.close(1001, 'server shutting down');
+  }
+}

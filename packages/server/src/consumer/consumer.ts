@@ -1,0 +1,84 @@
+/**
+ * A consumer is the handler of one kind of connection, like a Django Channels consumer: `connect`
+ * decides whether the connection may stay and sets up its state, typed handlers answer client
+ * frames, event handlers answer channel-layer messages, `disconnect` cleans up.
+ */
+import type { z } from 'zod';
+import type { Principal } from '../auth/authenticator.ts';
+import type { LayerMessage } from '../layer/channel-layer.ts';
+import type { RouteParams } from '../routing/router.ts';
+
+/** Client frame schemas keyed by their `type` literal. */
+export type MessageSchemas = Record<string, z.ZodType<{ type: string }>>;
+
+/** Extra fields of the `ack` a handler's result becomes (when the client frame carried a `ref`). */
+export type AckFields = Record<string, unknown>;
+
+export interface RateRule {
+  limit: number;
+  windowSeconds: number;
+}
+
+/** What a consumer may do with its connection before it has state (in `connect`). */
+export interface ConnectionContext {
+  /** Unique per connection; on every log line about it. */
+  readonly id: string;
+  /** This connection's channel-layer name: `layer.send(channelName, …)` reaches it from anywhere. */
+  readonly channelName: string;
+  readonly principal: Principal;
+  readonly params: RouteParams;
+  readonly query: URLSearchParams;
+  readonly log: ConnectionLogger;
+  /** Sends one frame to this client. */
+  send(frame: object): void;
+  groupAdd(group: string): Promise<void>;
+  groupDiscard(group: string): Promise<void>;
+  close(code?: number, reason?: string): void;
+}
+
+export interface Connection<State> extends ConnectionContext {
+  readonly state: State;
+}
+
+export interface ConnectionLogger {
+  debug(object: object, message?: string): void;
+  info(object: object, message?: string): void;
+  warn(object: object, message?: string): void;
+  error(object: object, message?: string): void;
+}
+
+type Handlers<M extends MessageSchemas, S> = {
+  [K in keyof M]: (
+    conn: Connection<S>,
+    message: z.infer<M[K]>,
+    // biome-ignore lint/suspicious/noConfusingVoidType: a handler that returns nothing must type-check
+  ) => AckFields | void | Promise<AckFields | void>;
+};
+
+export interface ConsumerSpec<M extends MessageSchemas, S> {
+  /** Every client frame this consumer accepts; anything else is INVALID_MESSAGE. */
+  messages: M;
+  /** Own rate buckets for some types (e.g. typing); the others share the server's default bucket. */
+  rateLimits?: Partial<Record<keyof M & string, RateRule>>;
+  /** Authorises the connection and builds its state; throw a WsError to refuse it. */
+  connect(conn: ConnectionContext): S | Promise<S>;
+  handlers: Handlers<M, S>;
+  /**
+   * Channel-layer messages relayed to the client verbatim, serialised and framed once per node
+   * however many members receive them. A function decides per connection (e.g. dropping a
+   * change the client already has).
+   */
+  forward?: Record<string, true | ((conn: Connection<S>, event: LayerMessage) => boolean)>;
+  /** Channel-layer messages that need per-connection work; run one at a time, in order. */
+  events?: Record<string, (conn: Connection<S>, event: LayerMessage) => void | Promise<void>>;
+  /** Runs once after a successful connect when the socket is gone; groups are left by the framework. */
+  disconnect?(conn: Connection<S>, code: number): void | Promise<void>;
+}
+
+/** Identity at run time; exists so TypeScript infers handler argument types from the schemas. */
+export function defineConsumer<M extends MessageSchemas, S>(spec: ConsumerSpec<M, S>): ConsumerSpec<M, S> {
+  return spec;
+}
+
+// biome-ignore lint/suspicious/noExplicitAny: a router holds consumers of every state type
+export type AnyConsumer = ConsumerSpec<MessageSchemas, any>;
