@@ -1,0 +1,44 @@
+/**
+ * The resume cursor of one chat room: the highest `seq` seen. Every change of a room (new, edited,
+ * deleted message) carries the room's next seq, so anything at or below the cursor is a duplicate
+ * (a replay overlapping live traffic) and reconnecting with `after_seq=cursor` misses nothing.
+ */
+import type { ChatServerFrame } from './frames.ts';
+
+export class RoomCursor {
+  #lastSeq: number;
+
+  constructor(afterSeq: number) {
+    this.#lastSeq = afterSeq;
+  }
+
+  get lastSeq(): number {
+    return this.#lastSeq;
+  }
+
+  /** False for a change already seen; otherwise advances the cursor and returns true. */
+  admit(frame: ChatServerFrame): boolean {
+    if (frame.type === 'synced') {
+      this.#lastSeq = Math.max(this.#lastSeq, frame.last_seq);
+      return true;
+    }
+    const seq = changeSeq(frame);
+    if (seq === undefined) return true;
+    if (seq <= this.#lastSeq) return false;
+    this.#lastSeq = seq;
+    return true;
+  }
+}
+
+/** The seq of a frame that changes room history, undefined for other frames (typing, receipts). */
+export function changeSeq(frame: ChatServerFrame): number | undefined {
+  switch (frame.type) {
+    case 'chat_message':
+    case 'message_edited':
+      return frame.message.seq;
+    case 'message_deleted':
+      return frame.seq;
+    default:
+      return undefined;
+  }
+}
