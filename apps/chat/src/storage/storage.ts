@@ -155,5 +155,7 @@ export interface Storage {
 
 export class ConflictError extends Error {}
 export class NotFoundError extends Error {}
+/** Too many writes are queued; nothing was stored and the caller may retry (SERVICE_UNAVAILABLE). */
+export class OverloadedError extends Error {}
 
 export type { PresenceStatus };

@@ -1,0 +1,18 @@
+/**
+ * The schema's history, in code (no migration files to locate at run time). Append new migrations;
+ * never edit one that has shipped. Names sort in the order they apply.
+ */
+import type { Migration, MigrationProvider } from 'kysely';
+import { initialSchema } from './0001-initial-schema.ts';
+
+export type SqlDialect = 'sqlite' | 'postgres';
+
+export function migrationProvider(dialect: SqlDialect): MigrationProvider {
+  return {
+    async getMigrations(): Promise<Record<string, Migration>> {
+      return {
+        '0001-initial-schema': initialSchema(dialect),
+      };
+    },
+  };
+}

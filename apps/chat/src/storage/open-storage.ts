@@ -1,0 +1,59 @@
+/**
+ * Opens the storage the configuration asks for: PostgreSQL when a `postgres://` URL is given,
+ * otherwise a SQLite file in the data directory. Call `migrate()` on the result before use.
+ */
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import SqliteDatabase from 'better-sqlite3';
+import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import pg from 'pg';
+import { KyselyStorage } from './kysely-storage.ts';
+import type { Database } from './schema.ts';
+import type { Storage } from './storage.ts';
+
+export interface StorageConfig {
+  /** `postgres://` or `postgresql://`; absent means SQLite. */
+  databaseUrl?: string;
+  /** Where the SQLite file lives (`<dataDir>/switchboard.sqlite`). */
+  dataDir: string;
+}
+
+export const SQLITE_FILE_NAME = 'switchboard.sqlite';
+
+export async function openStorage(config: StorageConfig): Promise<Storage> {
+  const url = config.databaseUrl?.trim();
+  if (!url) {
+    mkdirSync(config.dataDir, { recursive: true });
+    return openSqliteStorage(join(config.dataDir, SQLITE_FILE_NAME));
+  }
+  if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStorage(url);
+  throw new Error('DATABASE_URL must be a postgres:// URL (leave it unset to use SQLite).');
+}
+
+/**
+ * One connection per process, as SQLite wants. WAL lets readers run beside the writer;
+ * synchronous=FULL syncs the WAL on every commit, so a resolved write survives a power cut
+ * (NORMAL would only survive a process crash). Group commit keeps that affordable.
+ */
+export async function openSqliteStorage(file: string): Promise<Storage> {
+  const database = new SqliteDatabase(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('synchronous = FULL');
+  database.pragma('foreign_keys = ON');
+  // Another process (or a second connection) writing: wait for its commit rather than fail.
+  database.pragma('busy_timeout = 5000');
+  return new KyselyStorage(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+}
+
+export async function openPostgresStorage(connectionString: string, poolSize = 10): Promise<Storage> {
+  const pool = new pg.Pool({
+    connectionString,
+    max: poolSize,
+    // Fail a query instead of waiting forever when the database is unreachable or the pool is exhausted.
+    connectionTimeoutMillis: 5_000,
+    idleTimeoutMillis: 30_000,
+  });
+  // An idle client losing its connection must not crash the process; the next query reports it.
+  pool.on('error', () => {});
+  return new KyselyStorage(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+}
