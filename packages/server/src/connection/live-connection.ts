@@ -76,6 +76,10 @@ export class LiveConnection implements Connection<unknown> {
     ws.on('error', (error) => this.log.debug({ err: error }, 'socket error'));
   }
 
+  get layer(): ChannelLayer {
+    return this.settings.layer;
+  }
+
   get log(): ConnectionLogger {
     this.logger ??= this.settings.logger.child({ conn: this.id });
     return this.logger;

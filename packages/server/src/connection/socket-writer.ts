@@ -10,7 +10,8 @@
  * WebSocket); they are kept in this one file and used only when `ws` itself has nothing queued.
  */
 import type { Socket } from 'node:net';
-import WebSocket from 'ws';
+import type { WebSocket } from 'ws';
+import * as wsModule from 'ws';
 import type { LayerMessage } from '../layer/channel-layer.ts';
 
 export interface SharedFrame {
@@ -27,10 +28,12 @@ interface FrameOptions {
   readOnly: boolean;
   rsv1: boolean;
 }
-/** `ws` exposes its Sender on the WebSocket class but its type definitions do not declare it. */
-const { Sender } = WebSocket as unknown as {
+/** `ws` exports its Sender, but its type definitions do not declare it. */
+const { Sender } = wsModule as unknown as {
   Sender: { frame(data: Buffer, options: FrameOptions): Buffer[] };
 };
+if (typeof Sender?.frame !== 'function')
+  throw new Error('ws no longer exports Sender.frame: update socket-writer.ts');
 
 const sharedFrames = new WeakMap<LayerMessage, SharedFrame>();
 

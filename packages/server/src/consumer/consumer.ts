@@ -5,7 +5,7 @@
  */
 import type { z } from 'zod';
 import type { Principal } from '../auth/authenticator.ts';
-import type { LayerMessage } from '../layer/channel-layer.ts';
+import type { ChannelLayer, LayerMessage } from '../layer/channel-layer.ts';
 import type { RouteParams } from '../routing/router.ts';
 
 /** Client frame schemas keyed by their `type` literal. */
@@ -29,6 +29,8 @@ export interface ConnectionContext {
   readonly params: RouteParams;
   readonly query: URLSearchParams;
   readonly log: ConnectionLogger;
+  /** The channel layer, to `send` / `groupSend` to others (Django's `self.channel_layer`). */
+  readonly layer: ChannelLayer;
   /** Sends one frame to this client. */
   send(frame: object): void;
   groupAdd(group: string): Promise<void>;
