@@ -290,7 +290,8 @@ describe('limits', () => {
     stalled.socket.resume();
     const closed = await stalled.closed(6000);
     expect([1013, 1006]).toContain(closed.code);
-    for (let i = 0; i < 100 && server.app.connectionCount > 1; i++) await new Promise((r) => setTimeout(r, 20));
+    for (let i = 0; i < 100 && server.app.connectionCount > 1; i++)
+      await new Promise((r) => setTimeout(r, 20));
     expect(server.app.connectionCount).toBe(1);
     const metrics = await server.app.metrics.registry.metrics();
     expect(metrics).toMatch(/websocket_slow_consumer_closes_total 1/);
