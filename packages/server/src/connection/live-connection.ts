@@ -61,6 +61,8 @@ export class LiveConnection implements Connection<unknown> {
   private handling: Promise<void> | undefined;
   private paused = false;
   private refusedInRow = 0;
+  /** Tasks waiting for the current frame's reply; undefined when no frame is being handled. */
+  private afterReplyTasks: (() => void | Promise<void>)[] | undefined;
   private readonly groups = new Set<string>();
   private opened: { promise: Promise<void>; resolve: () => void } | undefined;
   private finished: Promise<void> | undefined;
@@ -131,6 +133,19 @@ export class LiveConnection implements Connection<unknown> {
     if (socket) corkForTurn(socket);
     this.ws.send(Buffer.from(JSON.stringify(frame)), { binary: false });
     this.afterWrite();
+  }
+
+  afterReply(task: () => void | Promise<void>): void {
+    if (this.afterReplyTasks) this.afterReplyTasks.push(task);
+    else void this.runTask(task);
+  }
+
+  private async runTask(task: () => void | Promise<void>): Promise<void> {
+    try {
+      await task();
+    } catch (error) {
+      this.log.error({ err: error }, 'afterReply task failed');
+    }
   }
 
   async groupAdd(group: string): Promise<void> {
@@ -283,6 +298,8 @@ export class LiveConnection implements Connection<unknown> {
     }
     this.refusedInRow = 0;
 
+    const tasks: (() => void | Promise<void>)[] = [];
+    this.afterReplyTasks = tasks;
     try {
       const handler = consumer.handlers[type]!;
       const result = await handler(this, message);
@@ -290,8 +307,10 @@ export class LiveConnection implements Connection<unknown> {
     } catch (error) {
       this.sendError(this.asWsError(error), ref);
     } finally {
+      this.afterReplyTasks = undefined;
       metrics.messageLatency.observe({ type: label }, (performance.now() - at) / 1000);
     }
+    for (const task of tasks) await this.runTask(task);
   }
 
   private async rateCheck(bucket: string, rule: RateRule): Promise<RateDecision> {

@@ -33,6 +33,11 @@ export interface ConnectionContext {
   readonly layer: ChannelLayer;
   /** Sends one frame to this client. */
   send(frame: object): void;
+  /**
+   * Runs `task` once the reply (ack or error) to the frame being handled is written, so that the
+   * sender hears "stored" before the room hears the broadcast. Outside a handler it runs at once.
+   */
+  afterReply(task: () => void | Promise<void>): void;
   groupAdd(group: string): Promise<void>;
   groupDiscard(group: string): Promise<void>;
   close(code?: number, reason?: string): void;
