@@ -36,6 +36,7 @@ export type {
   StatusClientFrame,
   StatusServerFrame,
 } from './frames.ts';
+export { randomId } from './ids.ts';
 export type { QueuedFrame } from './outbox.ts';
 export {
   defaultOutboxStorage,
