@@ -46,7 +46,8 @@ const SUBSCRIBE_BATCH = 1000;
  * Groups: a node SUBSCRIBEs to a group's pub/sub channel while it has local members in it, and
  * `groupSend` is one PUBLISH however many members and nodes there are. The sending node hands the
  * message to its own members directly; every other member node decodes it once and fans the one
- * object out locally.
+ * object out locally. Order holds per sender (all of a node's PUBLISHes leave on one connection);
+ * broadcasts of two senders may interleave differently on different nodes, as in channels_redis.
  *
  * Channels: a channel's name starts with its node's prefix, so `send` delivers a local channel
  * directly and PUBLISHes anything else to the owning node's inbox (one pub/sub channel per node).

@@ -9,13 +9,17 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
  */
 export async function redisAvailable(url = REDIS_URL): Promise<boolean> {
   const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 2000 });
-  probe.on('error', () => {});
+  // The connect() rejection only says "Connection is closed"; the error event says why.
+  let cause: Error | undefined;
+  probe.on('error', (error: Error) => {
+    cause = error;
+  });
   try {
     await probe.connect();
     await probe.ping();
     return true;
   } catch (error) {
-    const why = `Redis is not reachable at ${url} (${(error as Error).message})`;
+    const why = `Redis is not reachable at ${url} (${(cause ?? (error as Error)).message})`;
     if (process.env.CI === 'true') throw new Error(`${why}; CI=true requires it`);
     console.warn(
       `\n  SKIPPING Redis suite: ${why}. Start Redis or set REDIS_URL; under CI=true this fails.\n`,
