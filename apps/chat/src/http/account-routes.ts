@@ -1,0 +1,40 @@
+/** Sign-up and sign-in: the routes that work without a token. */
+import type { FastifyPluginAsync } from 'fastify';
+import { hashPassword, spendPasswordCheck, verifyPassword } from '../auth/passwords.ts';
+import { InvalidTokenError } from '../auth/tokens.ts';
+import { unauthenticated } from './http-error.ts';
+import { credentials, newAccount, refreshRequest } from './input-schemas.ts';
+import { parseInput } from './parse-input.ts';
+import type { RestDeps } from './rest-api.ts';
+
+export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, tokens }) => {
+  api.post('/register/', async (request, reply) => {
+    const { username, password } = parseInput(newAccount, request.body);
+    const user = await storage.createUser(username, await hashPassword(password));
+    return reply.status(201).send({ id: user.id, username: user.username });
+  });
+
+  api.post('/token/', async (request) => {
+    const { username, password } = parseInput(credentials, request.body);
+    const user = await storage.findUserByName(username);
+    if (!user) {
+      await spendPasswordCheck(password);
+      throw unauthenticated('Invalid username or password.');
+    }
+    if (!(await verifyPassword(password, user.passwordHash)))
+      throw unauthenticated('Invalid username or password.');
+    return tokens.issue(user);
+  });
+
+  api.post('/token/refresh/', async (request) => {
+    const { refresh } = parseInput(refreshRequest, request.body);
+    try {
+      const { userId } = await tokens.verifyRefresh(refresh);
+      if (!(await storage.findUserById(userId))) throw unauthenticated('Invalid token.');
+      return { access: await tokens.refresh(refresh) };
+    } catch (error) {
+      if (error instanceof InvalidTokenError) throw unauthenticated(error.message);
+      throw error;
+    }
+  });
+};

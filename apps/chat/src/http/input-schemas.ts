@@ -1,0 +1,40 @@
+/** The shapes REST requests must have. Unknown body fields are ignored; wrong or missing ones are a 400. */
+import { roomSlug } from '@switchboard/protocol';
+import { z } from 'zod';
+
+export const DIRECT_SLUG_PREFIX = 'dm-';
+
+export const newAccount = z.object({
+  username: z
+    .string()
+    .min(3)
+    .max(32)
+    .regex(/^[a-zA-Z0-9_.-]+$/, 'only letters, digits, "_", "." and "-"'),
+  password: z.string().min(8).max(256),
+});
+
+/** Sign-in checks only sizes: the rules for new accounts may change, old accounts must still sign in. */
+export const credentials = z.object({
+  username: z.string().min(1).max(64),
+  password: z.string().min(1).max(256),
+});
+
+export const refreshRequest = z.object({ refresh: z.string().min(1).max(4096) });
+
+export const newRoom = z.object({
+  slug: roomSlug.refine((slug) => !slug.startsWith(DIRECT_SLUG_PREFIX), {
+    message: `"${DIRECT_SLUG_PREFIX}" is reserved for direct rooms`,
+  }),
+  name: z.string().trim().min(1).max(100),
+  private: z.boolean().optional(),
+});
+
+export const userByName = z.object({ username: z.string().min(1).max(64) });
+
+export const slugParams = z.object({ slug: roomSlug });
+
+export const MAX_HISTORY_PAGE = 200;
+export const historyQuery = z.object({
+  before_seq: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).default(50),
+});

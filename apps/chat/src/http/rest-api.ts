@@ -1,0 +1,56 @@
+/**
+ * The chat server's REST API as one Fastify plugin, mounted under /api:
+ *
+ *   POST /api/register/  POST /api/token/  POST /api/token/refresh/      (no token needed)
+ *   GET  /api/me/
+ *   GET  /api/rooms/  POST /api/rooms/  POST /api/rooms/:slug/join/
+ *   POST /api/rooms/:slug/members/  DELETE /api/rooms/:slug/members/me/  POST /api/direct/
+ *   GET  /api/rooms/:slug/messages/?before_seq=&limit=
+ *
+ * Every other route needs `Authorization: Bearer <access token>`. Every error is JSON `{error, code}`.
+ * The plugin is encapsulated: its error and not-found handlers apply to /api only.
+ */
+import type { FastifyPluginAsync } from 'fastify';
+import type { TokenService } from '../auth/tokens.ts';
+import type { Storage } from '../storage/storage.ts';
+import { accountRoutes } from './account-routes.ts';
+import { bearerAuthentication } from './authenticate.ts';
+import { historyRoutes } from './history-routes.ts';
+import { notFound, replyWithError } from './http-error.ts';
+import { profileRoutes } from './profile-routes.ts';
+import { roomRoutes } from './room-routes.ts';
+
+export interface RestDeps {
+  storage: Storage;
+  tokens: TokenService;
+  /** The chat socket's message limit, published in GET /api/me/ for clients. */
+  maxMessageLength: number;
+}
+
+/** No REST body is more than a few short fields. */
+const MAX_BODY_BYTES = 16 * 1024;
+
+export const restApi: FastifyPluginAsync<RestDeps> = async (app, deps) => {
+  await app.register(
+    async (api) => {
+      api.setErrorHandler(replyWithError);
+      api.setNotFoundHandler((request, reply) =>
+        replyWithError(notFound(`No route ${request.method} ${request.url.split('?')[0]}.`), request, reply),
+      );
+      // JSON only: any other body type is a 415, not a string that fails validation later.
+      api.removeContentTypeParser('text/plain');
+      api.addHook('onRoute', (route) => {
+        route.bodyLimit ??= MAX_BODY_BYTES;
+      });
+
+      await api.register(accountRoutes, deps);
+      await api.register(async (signedIn) => {
+        signedIn.addHook('onRequest', bearerAuthentication(deps.tokens));
+        await signedIn.register(profileRoutes, deps);
+        await signedIn.register(roomRoutes, deps);
+        await signedIn.register(historyRoutes, deps);
+      });
+    },
+    { prefix: '/api' },
+  );
+};

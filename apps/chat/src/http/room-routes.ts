@@ -1,0 +1,98 @@
+/** Rooms and membership: create, list, join, invite, leave, and direct rooms between two users. */
+import type { FastifyPluginAsync } from 'fastify';
+import type { Room, Storage } from '../storage/storage.ts';
+import { ConflictError } from '../storage/storage.ts';
+import { currentUser } from './authenticate.ts';
+import { forbidden, invalidInput, notFound } from './http-error.ts';
+import { DIRECT_SLUG_PREFIX, newRoom, userByName } from './input-schemas.ts';
+import { parseInput } from './parse-input.ts';
+import type { RestDeps } from './rest-api.ts';
+import { freshRoomJson, roomJson } from './room-json.ts';
+import { roomFromParams } from './room-params.ts';
+
+export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage }) => {
+  api.get('/rooms/', async (request) => {
+    const rooms = await storage.roomsOf(currentUser(request).userId);
+    return rooms.map(roomJson);
+  });
+
+  api.post('/rooms/', async (request, reply) => {
+    const input = parseInput(newRoom, request.body);
+    const room = await storage.createRoom({
+      slug: input.slug,
+      name: input.name,
+      isPrivate: input.private ?? false,
+      isDirect: false,
+      hostId: currentUser(request).userId,
+    });
+    return reply.status(201).send(freshRoomJson(room));
+  });
+
+  api.post('/rooms/:slug/join/', async (request) => {
+    const me = currentUser(request).userId;
+    const room = await roomFromParams(storage, request.params);
+    if (!(await storage.isMember(room.id, me))) {
+      if (room.isPrivate) throw forbidden('This room is private: a member has to invite you.');
+      await storage.addMember(room.id, me);
+    }
+    return summaryFor(storage, me, room);
+  });
+
+  api.post('/rooms/:slug/members/', async (request) => {
+    const room = await roomFromParams(storage, request.params);
+    const { username } = parseInput(userByName, request.body);
+    if (!(await storage.isMember(room.id, currentUser(request).userId))) {
+      throw forbidden('Only members can invite others to this room.');
+    }
+    if (room.isDirect) throw forbidden('A direct room is only for its two users.');
+    const invitee = await storage.findUserByName(username);
+    if (!invitee) throw notFound('User not found.');
+    await storage.addMember(room.id, invitee.id);
+    return { room: room.slug, user: { id: invitee.id, username: invitee.username, avatar: invitee.avatar } };
+  });
+
+  api.delete('/rooms/:slug/members/me/', async (request, reply) => {
+    const room = await roomFromParams(storage, request.params);
+    await storage.removeMember(room.id, currentUser(request).userId);
+    return reply.status(204).send();
+  });
+
+  api.post('/direct/', async (request, reply) => {
+    const me = currentUser(request);
+    const { username } = parseInput(userByName, request.body);
+    const other = await storage.findUserByName(username);
+    if (!other) throw notFound('User not found.');
+    if (other.id === me.userId) throw invalidInput('A direct room needs another user.', 'username');
+
+    const [first, second] = me.userId < other.id ? [me, other] : [other, me];
+    const slug = `${DIRECT_SLUG_PREFIX}${Math.min(me.userId, other.id)}-${Math.max(me.userId, other.id)}`;
+    let room = await storage.findRoom(slug);
+    let created = false;
+    if (!room) {
+      try {
+        room = await storage.createRoom({
+          slug,
+          name: `${first.username}, ${second.username}`,
+          isPrivate: true,
+          isDirect: true,
+          hostId: me.userId,
+        });
+        created = true;
+      } catch (error) {
+        // Both users opened it at the same moment: the other request created it.
+        if (!(error instanceof ConflictError)) throw error;
+        room = await storage.findRoom(slug);
+        if (!room) throw error;
+      }
+    }
+    // Whoever left a direct room is back in it when either side opens it again.
+    await storage.addMember(room.id, me.userId);
+    await storage.addMember(room.id, other.id);
+    return reply.status(created ? 201 : 200).send(await summaryFor(storage, me.userId, room));
+  });
+};
+
+async function summaryFor(storage: Storage, userId: number, room: Room) {
+  const summary = (await storage.roomsOf(userId)).find((r) => r.id === room.id);
+  return summary ? roomJson(summary) : freshRoomJson(room);
+}
