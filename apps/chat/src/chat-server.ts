@@ -1,0 +1,195 @@
+/**
+ * The chat server: Fastify for REST, metrics and the web app; Switchboard on the same HTTP server
+ * for the WebSocket endpoints. Embedded defaults (SQLite, in-memory layer) unless DATABASE_URL /
+ * REDIS_URL say otherwise.
+ */
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import fastifyStatic from '@fastify/static';
+import {
+  MemoryPresenceStore,
+  RedisChannelLayer,
+  RedisPresenceStore,
+  RedisRateLimiter,
+} from '@switchboard/redis';
+import {
+  type ChannelLayer,
+  jwtAuthenticator,
+  MemoryChannelLayer,
+  MemoryRateLimiter,
+  type RateLimiter,
+  Switchboard,
+} from '@switchboard/server';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { type Logger, pino } from 'pino';
+import { collectDefaultMetrics } from 'prom-client';
+import { TokenService, tokenClaims } from './auth/tokens.ts';
+import { ChatRooms } from './chat/chat-rooms.ts';
+import type { Config } from './config.ts';
+import { chatConsumer } from './consumers/chat-consumer.ts';
+import { restApi } from './http/rest-api.ts';
+import { openStorage } from './storage/open-storage.ts';
+import type { Storage } from './storage/storage.ts';
+
+export interface ChatServer {
+  /** `http://host:port` */
+  url: string;
+  port: number;
+  http: FastifyInstance;
+  switchboard: Switchboard;
+  storage: Storage;
+  layer: ChannelLayer;
+  rooms: ChatRooms;
+  tokens: TokenService;
+  logger: Logger;
+  /** Graceful: sockets closed with 1001 after in-flight handlers, then HTTP, layer and storage. */
+  close(): Promise<void>;
+}
+
+const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
+
+export async function startChatServer(config: Config): Promise<ChatServer> {
+  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  if (config.jwtSecretGenerated) {
+    logger.warn(
+      { file: `${config.dataDir}/jwt-secret` },
+      'JWT_SECRET is not set: using a generated DEVELOPMENT secret. Set JWT_SECRET in production (and the same on every node).',
+    );
+  }
+
+  const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
+  await storage.migrate();
+  const { layer, rateLimiter, presence } = await connectScaleOut(config, logger);
+  const tokens = new TokenService(config.jwtSecret);
+  const rooms = new ChatRooms(storage, layer, config.maxMessageLength);
+
+  const switchboard = new Switchboard({
+    layer,
+    rateLimiter,
+    logger,
+    compression: config.compressionThreshold ? { threshold: config.compressionThreshold } : false,
+    limits: {
+      maxPayloadBytes: config.maxPayloadBytes,
+      rate: config.rate,
+      heartbeatSeconds: config.heartbeatSeconds,
+      idleTimeoutSeconds: config.idleTimeoutSeconds,
+      maxBufferedBytes: config.maxBufferedBytes,
+    },
+    authenticate: jwtAuthenticator({
+      key: config.jwtSecret,
+      algorithms: ['HS256'],
+      allowedOrigins: config.allowedOrigins,
+      principal: (claims) => {
+        const user = tokenClaims(claims, 'access');
+        return user && { id: user.userId, username: user.username };
+      },
+    }),
+  });
+  switchboard.route('/ws/chat/:room/', chatConsumer(rooms));
+  collectDefaultMetrics({ register: switchboard.metrics.registry });
+
+  const http = Fastify({
+    loggerInstance: logger as FastifyBaseLogger,
+    disableRequestLogging: true,
+    trustProxy: true,
+  });
+  switchboard.attach(http.server);
+  await http.register(restApi, { storage, tokens, maxMessageLength: config.maxMessageLength });
+  http.get('/metrics', async (_request, reply) => {
+    reply.type(switchboard.metrics.registry.contentType);
+    return switchboard.metrics.registry.metrics();
+  });
+  http.get('/healthz', async () => ({ status: 'ok' }));
+  http.get('/readyz', async (_request, reply) => {
+    const checks = { storage: await probe(() => storage.ping()), layer: layerReady(layer) };
+    const ready = checks.storage && checks.layer;
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unavailable', checks });
+  });
+  await serveWebApp(http, config.webDist ?? DEFAULT_WEB_DIST);
+
+  await http.listen({ port: config.port, host: config.host });
+  const address = http.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  logger.info(
+    { url, storage: storage.dialect, layer: config.redisUrl ? 'redis' : 'memory' },
+    'switchboard chat server listening',
+  );
+
+  let closing: Promise<void> | undefined;
+  return {
+    url,
+    port,
+    http,
+    switchboard,
+    storage,
+    layer,
+    rooms,
+    tokens,
+    logger,
+    close() {
+      closing ??= (async () => {
+        await switchboard.close();
+        await http.close();
+        await layer.close();
+        await presence.close();
+        await rateLimiter.close?.();
+        await storage.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function connectScaleOut(config: Config, logger: Logger) {
+  if (!config.redisUrl) {
+    const layer = new MemoryChannelLayer({}, (error) =>
+      logger.error({ err: error }, 'layer receiver failed'),
+    );
+    return {
+      layer,
+      rateLimiter: new MemoryRateLimiter() as RateLimiter,
+      presence: new MemoryPresenceStore(),
+    };
+  }
+  const layer = new RedisChannelLayer({
+    url: config.redisUrl,
+    logger,
+    onError: (error) => logger.error({ err: error }, 'layer receiver failed'),
+  });
+  const rateLimiter = new RedisRateLimiter({ url: config.redisUrl, logger });
+  const presence = new RedisPresenceStore({ url: config.redisUrl, logger });
+  await Promise.all([layer.ready(), rateLimiter.ready(), presence.ready()]);
+  return { layer: layer as ChannelLayer, rateLimiter: rateLimiter as RateLimiter, presence };
+}
+
+function layerReady(layer: ChannelLayer): boolean {
+  return layer instanceof RedisChannelLayer ? layer.connected : true;
+}
+
+async function probe(check: () => Promise<void>): Promise<boolean> {
+  try {
+    await check();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The built web app at `/`, with client-side routes falling back to index.html. */
+async function serveWebApp(http: FastifyInstance, dist: string): Promise<void> {
+  if (!existsSync(`${dist}/index.html`)) {
+    http.get('/', async (_request, reply) =>
+      reply.type('text/plain').send('The web app is not built: run `npm run build:web` (npm start does it).'),
+    );
+    return;
+  }
+  await http.register(fastifyStatic, { root: dist, wildcard: false });
+  http.setNotFoundHandler((request, reply) => {
+    const path = request.url.split('?')[0] ?? '/';
+    if (request.method !== 'GET' || /^\/(api|ws|metrics)(\/|$)/.test(path) || /\.[a-z0-9]+$/i.test(path)) {
+      return reply.code(404).send({ error: 'Not found.', code: 'NOT_FOUND' });
+    }
+    return reply.sendFile('index.html');
+  });
+}

@@ -1,0 +1,144 @@
+/**
+ * The chat domain: who may read and write a room, and what a change does. Consumers and REST
+ * routes call this; it calls storage and the channel layer. Every change is committed before it
+ * is broadcast, so a broadcast never announces something a resume could not replay.
+ */
+import {
+  type Attachment,
+  type ChatMessage,
+  ErrorCode,
+  type RoomChange as RoomChangeFrame,
+} from '@switchboard/protocol';
+import { type ChannelLayer, WsError } from '@switchboard/server';
+import type { Room, RoomChange, Storage } from '../storage/storage.ts';
+import { roomGroup } from './groups.ts';
+import { cleanMessageText } from './message-text.ts';
+
+export interface Author {
+  id: number;
+  username: string;
+}
+
+export interface PostInput {
+  text: string;
+  replyTo?: number | undefined;
+  clientId?: string | undefined;
+  attachments?: Attachment[];
+}
+
+const NOT_FOUND = 'Message not found.';
+/** Changes replayed per storage round trip on resume. */
+const REPLAY_PAGE = 500;
+
+export class ChatRooms {
+  constructor(
+    private readonly storage: Storage,
+    private readonly layer: ChannelLayer,
+    private readonly maxMessageLength: number,
+  ) {}
+
+  /** The room, if it exists and `userId` is a member. */
+  async enter(slug: string, userId: number): Promise<Room> {
+    const room = await this.storage.findRoom(slug);
+    if (!room) throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, 'Room not found.');
+    if (!(await this.storage.isMember(room.id, userId))) {
+      throw new WsError(ErrorCode.PERMISSION_DENIED, 'You are not a member of this room.');
+    }
+    return room;
+  }
+
+  /** The room's current last seq (changes up to it are in storage). */
+  async lastSeq(room: Room): Promise<number> {
+    return (await this.storage.findRoom(room.slug))?.lastSeq ?? room.lastSeq;
+  }
+
+  /** Stores a message (once per client_id) and returns it with whether it is new. */
+  async post(
+    room: Room,
+    author: Author,
+    input: PostInput,
+  ): Promise<{ message: ChatMessage; created: boolean }> {
+    const content = input.attachments?.length
+      ? input.text
+      : cleanMessageText(input.text, this.maxMessageLength);
+    if (input.replyTo !== undefined) {
+      const target = await this.storage.findMessage(input.replyTo);
+      if (!target || target.room !== room.slug) {
+        throw new WsError(ErrorCode.NOT_FOUND, 'The message you reply to was not found.', {
+          field: 'reply_to',
+        });
+      }
+    }
+    const stored = await this.storage.appendMessage({
+      roomId: room.id,
+      authorId: author.id,
+      content,
+      replyTo: input.replyTo ?? null,
+      clientId: input.clientId ?? null,
+      attachments: input.attachments ?? [],
+    });
+    if (stored.message.room !== room.slug) {
+      // The client reused a client_id from another room: that key already names another message.
+      throw new WsError(ErrorCode.INVALID_MESSAGE, 'client_id was already used for another message.', {
+        field: 'client_id',
+      });
+    }
+    return stored;
+  }
+
+  async edit(room: Room, author: Author, messageId: number, newContent: string): Promise<ChatMessage> {
+    const message = await this.ownMessage(room, author, messageId, 'edit');
+    const content = cleanMessageText(newContent, this.maxMessageLength);
+    if (content === message.content) return message;
+    return this.storage.editMessage(messageId, content);
+  }
+
+  async delete(room: Room, author: Author, messageId: number): Promise<{ seq: number }> {
+    await this.ownMessage(room, author, messageId, 'delete');
+    return this.storage.deleteMessage(messageId);
+  }
+
+  /** Broadcasts a committed change to everyone in the room, on every node. */
+  async announce(room: Room, frame: RoomChangeFrame): Promise<void> {
+    await this.layer.groupSend(roomGroup(room.id), frame);
+  }
+
+  /** Every change after `afterSeq`, oldest first, as the frames a live client would have received. */
+  async *changesSince(room: Room, afterSeq: number): AsyncGenerator<RoomChangeFrame> {
+    for (let from = afterSeq; ; ) {
+      const page = await this.storage.changesSince(room.id, from, REPLAY_PAGE);
+      for (const change of page) yield changeFrame(room, change);
+      if (page.length < REPLAY_PAGE) return;
+      from = page[page.length - 1]!.seq;
+    }
+  }
+
+  private async ownMessage(room: Room, author: Author, messageId: number, verb: 'edit' | 'delete') {
+    const message = await this.storage.findMessage(messageId);
+    if (!message || message.room !== room.slug || message.deleted) {
+      throw new WsError(ErrorCode.NOT_FOUND, NOT_FOUND, { field: 'message_id' });
+    }
+    if (message.author.id !== author.id) {
+      throw new WsError(ErrorCode.PERMISSION_DENIED, `You can only ${verb} your own messages.`);
+    }
+    return message;
+  }
+}
+
+export function changeFrame(room: Room, change: RoomChange): RoomChangeFrame {
+  switch (change.kind) {
+    case 'created':
+      return { type: 'chat_message', message: change.message };
+    case 'edited':
+      return { type: 'message_edited', message: { ...change.message, seq: change.seq } };
+    case 'deleted':
+      return { type: 'message_deleted', message_id: change.messageId, seq: change.seq, room: room.slug };
+  }
+}
+
+/** The seq a room-change frame carries, or undefined for frames that are not history (typing, receipts). */
+export function seqOf(frame: { type: string; [key: string]: unknown }): number | undefined {
+  if (typeof frame.seq === 'number') return frame.seq;
+  const message = frame.message as { seq?: unknown } | undefined;
+  return typeof message?.seq === 'number' ? message.seq : undefined;
+}

@@ -1,0 +1,3 @@
+/** Channel-layer group names of the chat server, in one place so every sender agrees. */
+export const roomGroup = (roomId: number) => `room.${roomId}`;
+export const userGroup = (userId: number) => `user.${userId}`;

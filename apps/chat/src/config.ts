@@ -1,0 +1,112 @@
+/**
+ * Configuration from the environment. Every variable is validated up front; a bad value stops
+ * start-up with a message that names the variable.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { z } from 'zod';
+
+const port = z.coerce.number().int().min(0).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const seconds = z.coerce.number().nonnegative();
+
+const schema = z.object({
+  PORT: port.default(8000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  DATA_DIR: z.string().min(1).default('./data'),
+  DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL (leave unset for the embedded SQLite file)')
+    .optional(),
+  REDIS_URL: z
+    .string()
+    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL (leave unset for the in-memory layer)')
+    .optional(),
+  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  MAX_MESSAGE_LENGTH: positiveInt.default(500),
+  WS_RATE_LIMIT: positiveInt.default(60),
+  WS_RATE_WINDOW_SECONDS: positiveInt.default(60),
+  WS_MAX_PAYLOAD_BYTES: positiveInt.default(1024 * 1024),
+  WS_HEARTBEAT_SECONDS: z.coerce.number().positive().default(30),
+  WS_IDLE_TIMEOUT_SECONDS: seconds.default(3600),
+  WS_MAX_BUFFERED_BYTES: positiveInt.default(4 * 1024 * 1024),
+  /** Smallest frame compressed with permessage-deflate; unset = compression off. */
+  WS_COMPRESSION_THRESHOLD: positiveInt.optional(),
+  /** Comma-separated origins allowed to open cookie-authenticated sockets (besides the server's own). */
+  ALLOWED_ORIGINS: z.string().default(''),
+  MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024),
+  /** Serves apps/web/dist at / when present. */
+  WEB_DIST: z.string().optional(),
+});
+
+export interface Config {
+  port: number;
+  host: string;
+  dataDir: string;
+  databaseUrl: string | undefined;
+  redisUrl: string | undefined;
+  jwtSecret: Uint8Array;
+  /** True when the secret was generated for development and kept in the data directory. */
+  jwtSecretGenerated: boolean;
+  logLevel: string;
+  maxMessageLength: number;
+  rate: { limit: number; windowSeconds: number };
+  maxPayloadBytes: number;
+  heartbeatSeconds: number;
+  idleTimeoutSeconds: number;
+  maxBufferedBytes: number;
+  compressionThreshold: number | undefined;
+  allowedOrigins: string[];
+  maxUploadBytes: number;
+  webDist: string | undefined;
+}
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  const dataDir = resolve(e.DATA_DIR);
+  const secret = e.JWT_SECRET ? { value: e.JWT_SECRET, generated: false } : developmentSecret(dataDir);
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    dataDir,
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    jwtSecret: new TextEncoder().encode(secret.value),
+    jwtSecretGenerated: secret.generated,
+    logLevel: e.LOG_LEVEL,
+    maxMessageLength: e.MAX_MESSAGE_LENGTH,
+    rate: { limit: e.WS_RATE_LIMIT, windowSeconds: e.WS_RATE_WINDOW_SECONDS },
+    maxPayloadBytes: e.WS_MAX_PAYLOAD_BYTES,
+    heartbeatSeconds: e.WS_HEARTBEAT_SECONDS,
+    idleTimeoutSeconds: e.WS_IDLE_TIMEOUT_SECONDS,
+    maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    compressionThreshold: e.WS_COMPRESSION_THRESHOLD,
+    allowedOrigins: e.ALLOWED_ORIGINS.split(',')
+      .map((o) => o.trim())
+      .filter(Boolean),
+    maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    webDist: e.WEB_DIST,
+  };
+}
+
+/** A secret generated once and kept in the data directory, so tokens survive restarts in development. */
+function developmentSecret(dataDir: string): { value: string; generated: true } {
+  const file = join(dataDir, 'jwt-secret');
+  try {
+    return { value: readFileSync(file, 'utf8').trim(), generated: true };
+  } catch {
+    mkdirSync(dataDir, { recursive: true });
+    const value = randomBytes(48).toString('base64url');
+    writeFileSync(file, `${value}\n`, { mode: 0o600 });
+    return { value, generated: true };
+  }
+}
