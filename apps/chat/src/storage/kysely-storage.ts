@@ -202,6 +202,7 @@ export class KyselyStorage implements Storage {
     return row !== undefined;
   }
 
+  /** Unread counts others' messages after the member's last read seq; deleted ones no longer count. */
   async roomsOf(userId: number): Promise<RoomSummary[]> {
     const rows = await this.db
       .selectFrom('room_members as rm')
