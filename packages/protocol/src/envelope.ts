@@ -12,6 +12,8 @@ export const ErrorCode = {
   PERMISSION_DENIED: 'PERMISSION_DENIED',
   CHANNEL_NOT_FOUND: 'CHANNEL_NOT_FOUND',
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
+  /** REST only: the username or room slug is taken. */
+  CONFLICT: 'CONFLICT',
   /** A message, notification or upload named by id does not exist (seed 001: "Message not found."). */
   NOT_FOUND: 'NOT_FOUND',
   /** A dependency (database, Redis) is down; nothing was stored, the client may retry. */

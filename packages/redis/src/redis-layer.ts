@@ -146,6 +146,8 @@ export class RedisChannelLayer implements ChannelLayer {
     if (!this.local.owns(channel)) {
       throw new Error(`groupAdd: channel ${channel} lives on another node; add it on the node that owns it`);
     }
+    // A channel closed meanwhile (groupAdd racing a disconnect) must not keep a subscription alive.
+    if (!this.local.has(channel)) return;
     if (this.local.join(group, channel)) this.subscribe(group);
     let groups = this.joined.get(channel);
     if (!groups) {

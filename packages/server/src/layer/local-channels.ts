@@ -45,6 +45,11 @@ export class LocalChannels {
     this.groupsOf.delete(channel);
   }
 
+  /** Whether the channel is open in this process. */
+  has(channel: string): boolean {
+    return this.mailboxes.has(channel);
+  }
+
   owns(channel: string): boolean {
     return channel.startsWith(this.prefix);
   }
@@ -57,9 +62,13 @@ export class LocalChannels {
     return true;
   }
 
-  /** Adds a local channel to a group; true when it is the group's first local member. */
+  /**
+   * Adds a local channel to a group; true when it is the group's first local member. A channel
+   * that is already closed (a groupAdd that raced the disconnect) is not added: it would stay forever.
+   */
   join(group: string, channel: string): boolean {
     assertValidName('group', group);
+    if (!this.mailboxes.has(channel)) return false;
     let members = this.groups.get(group);
     const first = members === undefined;
     if (!members) {

@@ -197,6 +197,20 @@ export function channelLayerConformance(name: string, makePair: LayerPairFactory
       await expect(a.send('x'.repeat(300), { type: 'x' })).rejects.toThrow(/invalid channel name/);
     });
 
+    it('a channel closed before its groupAdd is not added to the group', async () => {
+      const { a, b } = await pair();
+      const late = collector(1);
+      const channel = a.addChannel(late.receiver);
+      a.removeChannel(channel);
+      await a.groupAdd('raced', channel);
+      const live = collector(1);
+      await a.groupAdd('raced', a.addChannel(live.receiver));
+      await b.groupSend('raced', { type: 'x' });
+      await live.complete;
+      await settle();
+      expect(late.received).toEqual([]);
+    });
+
     it('a receiver that throws does not stop the others', async () => {
       const { a, b } = await pair();
       const healthy = collector(1);
