@@ -1,4 +1,5 @@
 export { DEFAULT_LIMITS, type Limits, Switchboard, type SwitchboardOptions } from './app/switchboard.ts';
+export { type AsyncApiInfo, asyncApiDocument } from './asyncapi.ts';
 export {
   type Authenticator,
   BEARER_SUBPROTOCOL,

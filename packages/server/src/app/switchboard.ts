@@ -118,6 +118,11 @@ export class Switchboard {
     return this;
   }
 
+  /** The routes, in matching order (for documentation such as the AsyncAPI document). */
+  routes(): { pattern: string; consumer: AnyConsumer }[] {
+    return this.router.entries().map(({ pattern, target }) => ({ pattern, consumer: target }));
+  }
+
   /** Takes over the `upgrade` event of an HTTP server. */
   attach(server: Server): this {
     server.on('upgrade', (request: IncomingMessage, socket: Duplex, head: Buffer) =>

@@ -65,6 +65,13 @@ type Handlers<M extends MessageSchemas, S> = {
 export interface ConsumerSpec<M extends MessageSchemas, S> {
   /** Every client frame this consumer accepts; anything else is INVALID_MESSAGE. */
   messages: M;
+  /**
+   * The frames this consumer sends to clients, keyed by `type` — documentation (AsyncAPI) only;
+   * `ack` and `error` are implied. Declare them once, next to the schemas clients validate with.
+   */
+  sends?: MessageSchemas;
+  /** A sentence or two on what the endpoint is for, for the AsyncAPI document. */
+  description?: string;
   /** Own rate buckets for some types (e.g. typing); the others share the server's default bucket. */
   rateLimits?: Partial<Record<keyof M & string, RateRule>>;
   /** Authorises the connection and builds its state; throw a WsError to refuse it. */

@@ -29,6 +29,10 @@ export class Router<T> {
     this.routes.push({ pattern, regex: new RegExp(`^${source}/?$`), names, target });
   }
 
+  entries(): { pattern: string; target: T }[] {
+    return this.routes.map(({ pattern, target }) => ({ pattern, target }));
+  }
+
   match(pathname: string): { target: T; params: RouteParams; pattern: string } | null {
     for (const route of this.routes) {
       const found = route.regex.exec(pathname);
