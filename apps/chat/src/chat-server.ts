@@ -23,6 +23,7 @@ import {
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics } from 'prom-client';
+import { chatAsyncApi } from './asyncapi.ts';
 import { TokenService, tokenClaims } from './auth/tokens.ts';
 import { ChatRooms } from './chat/chat-rooms.ts';
 import type { Config } from './config.ts';
@@ -88,17 +89,16 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   switchboard.route('/ws/chat/:room/', chatConsumer(rooms));
   collectDefaultMetrics({ register: switchboard.metrics.registry });
 
-  const http = Fastify({
-    loggerInstance: logger as FastifyBaseLogger,
-    disableRequestLogging: true,
-    trustProxy: true,
-  });
+  // Request lines are noise at this volume; HTTP warnings and errors still reach the log.
+  const httpLogger = logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
+  const http = Fastify({ loggerInstance: httpLogger, trustProxy: true });
   switchboard.attach(http.server);
   await http.register(restApi, { storage, tokens, maxMessageLength: config.maxMessageLength });
   http.get('/metrics', async (_request, reply) => {
     reply.type(switchboard.metrics.registry.contentType);
     return switchboard.metrics.registry.metrics();
   });
+  http.get('/asyncapi.json', async () => chatAsyncApi(switchboard));
   http.get('/healthz', async () => ({ status: 'ok' }));
   http.get('/readyz', async (_request, reply) => {
     const checks = { storage: await probe(() => storage.ping()), layer: layerReady(layer) };

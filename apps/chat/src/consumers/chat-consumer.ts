@@ -3,7 +3,7 @@
  * room's group, receives every change after its `after_seq` and a `synced` marker, then live
  * changes in seq order. Frames: send, edit and delete messages.
  */
-import { chatClientFrames, ErrorCode } from '@switchboard/protocol';
+import { chatClientFrames, chatServerFrames, ErrorCode } from '@switchboard/protocol';
 import { type Connection, defineConsumer, WsError } from '@switchboard/server';
 import type { Author, ChatRooms } from '../chat/chat-rooms.ts';
 import { roomGroup } from '../chat/groups.ts';
@@ -32,6 +32,9 @@ export function chatConsumer(rooms: ChatRooms) {
     admitInOrder(conn, event, fillFor(conn));
 
   return defineConsumer({
+    description:
+      "One chat room's live stream: send, edit and delete messages; on connect, every change after `after_seq`, then `synced`, then live changes in seq order.",
+    sends: chatServerFrames,
     messages: {
       chat_message: chatClientFrames.chat_message,
       edit_message: chatClientFrames.edit_message,
