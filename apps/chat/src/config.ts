@@ -23,6 +23,11 @@ const schema = z.object({
     .string()
     .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL (leave unset for the in-memory layer)')
     .optional(),
+  /** Namespace of every Redis key and pub/sub channel; nodes of one deployment share it. */
+  REDIS_PREFIX: z
+    .string()
+    .regex(/^[\w:.-]{1,64}$/, 'must be 1-64 letters, digits or _ : . -')
+    .default('sb:'),
   JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   MAX_MESSAGE_LENGTH: positiveInt.default(500),
@@ -47,6 +52,7 @@ export interface Config {
   dataDir: string;
   databaseUrl: string | undefined;
   redisUrl: string | undefined;
+  redisPrefix: string;
   jwtSecret: Uint8Array;
   /** True when the secret was generated for development and kept in the data directory. */
   jwtSecretGenerated: boolean;
@@ -80,6 +86,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir,
     databaseUrl: e.DATABASE_URL,
     redisUrl: e.REDIS_URL,
+    redisPrefix: e.REDIS_PREFIX,
     jwtSecret: new TextEncoder().encode(secret.value),
     jwtSecretGenerated: secret.generated,
     logLevel: e.LOG_LEVEL,

@@ -1,7 +1,8 @@
 /**
  * The chat domain: who may read and write a room, and what a change does. Consumers and REST
  * routes call this; it calls storage and the channel layer. Every change is committed before it
- * is broadcast, so a broadcast never announces something a resume could not replay.
+ * is broadcast, so a broadcast never announces something a resume could not replay. A database
+ * that cannot be reached surfaces as SERVICE_UNAVAILABLE (see storage-unavailable.ts).
  */
 import {
   type Attachment,
@@ -13,6 +14,7 @@ import { type ChannelLayer, WsError } from '@switchboard/server';
 import type { Room, RoomChange, Storage } from '../storage/storage.ts';
 import { roomGroup } from './groups.ts';
 import { cleanMessageText } from './message-text.ts';
+import { orUnavailable } from './storage-unavailable.ts';
 
 export interface Author {
   id: number;
@@ -39,9 +41,9 @@ export class ChatRooms {
 
   /** The room, if it exists and `userId` is a member. */
   async enter(slug: string, userId: number): Promise<Room> {
-    const room = await this.storage.findRoom(slug);
+    const room = await orUnavailable(this.storage.findRoom(slug));
     if (!room) throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, 'Room not found.');
-    if (!(await this.storage.isMember(room.id, userId))) {
+    if (!(await orUnavailable(this.storage.isMember(room.id, userId)))) {
       throw new WsError(ErrorCode.PERMISSION_DENIED, 'You are not a member of this room.');
     }
     return room;
@@ -49,7 +51,7 @@ export class ChatRooms {
 
   /** The room's current last seq (changes up to it are in storage). */
   async lastSeq(room: Room): Promise<number> {
-    return (await this.storage.findRoom(room.slug))?.lastSeq ?? room.lastSeq;
+    return (await orUnavailable(this.storage.findRoom(room.slug)))?.lastSeq ?? room.lastSeq;
   }
 
   /** Stores a message (once per client_id) and returns it with whether it is new. */
@@ -62,21 +64,23 @@ export class ChatRooms {
       ? input.text
       : cleanMessageText(input.text, this.maxMessageLength);
     if (input.replyTo !== undefined) {
-      const target = await this.storage.findMessage(input.replyTo);
+      const target = await orUnavailable(this.storage.findMessage(input.replyTo));
       if (!target || target.room !== room.slug) {
         throw new WsError(ErrorCode.NOT_FOUND, 'The message you reply to was not found.', {
           field: 'reply_to',
         });
       }
     }
-    const stored = await this.storage.appendMessage({
-      roomId: room.id,
-      authorId: author.id,
-      content,
-      replyTo: input.replyTo ?? null,
-      clientId: input.clientId ?? null,
-      attachments: input.attachments ?? [],
-    });
+    const stored = await orUnavailable(
+      this.storage.appendMessage({
+        roomId: room.id,
+        authorId: author.id,
+        content,
+        replyTo: input.replyTo ?? null,
+        clientId: input.clientId ?? null,
+        attachments: input.attachments ?? [],
+      }),
+    );
     if (stored.message.room !== room.slug) {
       // The client reused a client_id from another room: that key already names another message.
       throw new WsError(ErrorCode.INVALID_MESSAGE, 'client_id was already used for another message.', {
@@ -90,12 +94,12 @@ export class ChatRooms {
     const message = await this.ownMessage(room, author, messageId, 'edit');
     const content = cleanMessageText(newContent, this.maxMessageLength);
     if (content === message.content) return message;
-    return this.storage.editMessage(messageId, content);
+    return orUnavailable(this.storage.editMessage(messageId, content));
   }
 
   async delete(room: Room, author: Author, messageId: number): Promise<{ seq: number }> {
     await this.ownMessage(room, author, messageId, 'delete');
-    return this.storage.deleteMessage(messageId);
+    return orUnavailable(this.storage.deleteMessage(messageId));
   }
 
   /** Broadcasts a committed change to everyone in the room, on every node. */
@@ -106,7 +110,7 @@ export class ChatRooms {
   /** Every change after `afterSeq`, oldest first, as the frames a live client would have received. */
   async *changesSince(room: Room, afterSeq: number): AsyncGenerator<RoomChangeFrame> {
     for (let from = afterSeq; ; ) {
-      const page = await this.storage.changesSince(room.id, from, REPLAY_PAGE);
+      const page = await orUnavailable(this.storage.changesSince(room.id, from, REPLAY_PAGE));
       for (const change of page) yield changeFrame(room, change);
       if (page.length < REPLAY_PAGE) return;
       from = page[page.length - 1]!.seq;
@@ -114,7 +118,7 @@ export class ChatRooms {
   }
 
   private async ownMessage(room: Room, author: Author, messageId: number, verb: 'edit' | 'delete') {
-    const message = await this.storage.findMessage(messageId);
+    const message = await orUnavailable(this.storage.findMessage(messageId));
     if (!message || message.room !== room.slug || message.deleted) {
       throw new WsError(ErrorCode.NOT_FOUND, NOT_FOUND, { field: 'message_id' });
     }
