@@ -29,6 +29,7 @@ import { ChatRooms } from './chat/chat-rooms.ts';
 import type { Config } from './config.ts';
 import { chatConsumer } from './consumers/chat-consumer.ts';
 import { restApi } from './http/rest-api.ts';
+import { registerRedisMetrics } from './redis-metrics.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { Storage } from './storage/storage.ts';
 
@@ -88,6 +89,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   });
   switchboard.route('/ws/chat/:room/', chatConsumer(rooms));
   collectDefaultMetrics({ register: switchboard.metrics.registry });
+  if (layer instanceof RedisChannelLayer) registerRedisMetrics(switchboard.metrics.registry, layer);
 
   // Request lines are noise at this volume; HTTP warnings and errors still reach the log.
   const httpLogger = logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
@@ -154,11 +156,13 @@ async function connectScaleOut(config: Config, logger: Logger) {
   }
   const layer = new RedisChannelLayer({
     url: config.redisUrl,
+    prefix: config.redisPrefix,
     logger,
     onError: (error) => logger.error({ err: error }, 'layer receiver failed'),
   });
-  const rateLimiter = new RedisRateLimiter({ url: config.redisUrl, logger });
-  const presence = new RedisPresenceStore({ url: config.redisUrl, logger });
+  const shared = { url: config.redisUrl, prefix: config.redisPrefix, logger };
+  const rateLimiter = new RedisRateLimiter(shared);
+  const presence = new RedisPresenceStore(shared);
   await Promise.all([layer.ready(), rateLimiter.ready(), presence.ready()]);
   return { layer: layer as ChannelLayer, rateLimiter: rateLimiter as RateLimiter, presence };
 }
