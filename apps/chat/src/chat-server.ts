@@ -95,7 +95,13 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   const httpLogger = logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
   const http = Fastify({ loggerInstance: httpLogger, trustProxy: true });
   switchboard.attach(http.server);
-  await http.register(restApi, { storage, tokens, maxMessageLength: config.maxMessageLength });
+  await http.register(restApi, {
+    storage,
+    tokens,
+    rateLimiter,
+    authAttemptsPerMinute: config.authAttemptsPerMinute,
+    maxMessageLength: config.maxMessageLength,
+  });
   http.get('/metrics', async (_request, reply) => {
     reply.type(switchboard.metrics.registry.contentType);
     return switchboard.metrics.registry.metrics();

@@ -42,6 +42,7 @@ const schema = z.object({
   /** Comma-separated origins allowed to open cookie-authenticated sockets (besides the server's own). */
   ALLOWED_ORIGINS: z.string().default(''),
   MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024),
+  AUTH_RATE_LIMIT: positiveInt.default(30),
   /** Serves apps/web/dist at / when present. */
   WEB_DIST: z.string().optional(),
 });
@@ -66,6 +67,8 @@ export interface Config {
   compressionThreshold: number | undefined;
   allowedOrigins: string[];
   maxUploadBytes: number;
+  /** Sign-in / sign-up / refresh attempts per client address per minute. */
+  authAttemptsPerMinute: number;
   webDist: string | undefined;
 }
 
@@ -101,6 +104,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .map((o) => o.trim())
       .filter(Boolean),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
+    authAttemptsPerMinute: e.AUTH_RATE_LIMIT,
     webDist: e.WEB_DIST,
   };
 }

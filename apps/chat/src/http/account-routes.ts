@@ -2,12 +2,24 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { hashPassword, spendPasswordCheck, verifyPassword } from '../auth/passwords.ts';
 import { InvalidTokenError } from '../auth/tokens.ts';
-import { unauthenticated } from './http-error.ts';
+import { tooManyRequests, unauthenticated } from './http-error.ts';
 import { credentials, newAccount, refreshRequest } from './input-schemas.ts';
 import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
 
-export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, tokens }) => {
+export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
+  const { storage, tokens, rateLimiter, authAttemptsPerMinute } = deps;
+  // Password guessing and sign-up floods: attempts per client address per minute.
+  if (rateLimiter && authAttemptsPerMinute) {
+    api.addHook('onRequest', async (request, reply) => {
+      const decision = await rateLimiter.hit(`http-auth:${request.ip}`, authAttemptsPerMinute, 60);
+      if (!decision.allowed) {
+        reply.header('retry-after', String(decision.retryAfterSeconds));
+        throw tooManyRequests(decision.retryAfterSeconds);
+      }
+    });
+  }
+
   api.post('/register/', async (request, reply) => {
     const { username, password } = parseInput(newAccount, request.body);
     const user = await storage.createUser(username, await hashPassword(password));

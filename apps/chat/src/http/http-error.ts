@@ -39,6 +39,12 @@ export const forbidden = (message: string) => new HttpError(403, ErrorCode.PERMI
 export const roomNotFound = () => new HttpError(404, ErrorCode.CHANNEL_NOT_FOUND, 'Room not found.');
 export const notFound = (message: string) => new HttpError(404, ErrorCode.NOT_FOUND, message);
 export const conflict = (message: string) => new HttpError(409, CONFLICT, message);
+export const tooManyRequests = (retryAfterSeconds: number) =>
+  new HttpError(
+    429,
+    ErrorCode.RATE_LIMIT_EXCEEDED,
+    `Too many attempts. Try again in ${retryAfterSeconds} s.`,
+  );
 
 /** Maps anything a route throws to a status and an error body; unexpected errors are logged, not shown. */
 export function replyWithError(error: unknown, request: FastifyRequest, reply: FastifyReply): FastifyReply {

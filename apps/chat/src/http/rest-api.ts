@@ -10,6 +10,7 @@
  * Every other route needs `Authorization: Bearer <access token>`. Every error is JSON `{error, code}`.
  * The plugin is encapsulated: its error and not-found handlers apply to /api only.
  */
+import type { RateLimiter } from '@switchboard/server';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TokenService } from '../auth/tokens.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -25,6 +26,10 @@ export interface RestDeps {
   tokens: TokenService;
   /** The chat socket's message limit, published in GET /api/me/ for clients. */
   maxMessageLength: number;
+  /** Bounds sign-in and sign-up attempts per client address; shared across nodes when it is Redis. */
+  rateLimiter?: RateLimiter;
+  /** Sign-in, sign-up and refresh attempts per client address per minute. */
+  authAttemptsPerMinute?: number;
 }
 
 /** No REST body is more than a few short fields. */
