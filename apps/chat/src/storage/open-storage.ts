@@ -53,7 +53,11 @@ export async function openPostgresStorage(connectionString: string, poolSize = 1
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
   });
-  // An idle client losing its connection must not crash the process; the next query reports it.
+  // A connection lost under a client must not crash the process: the pool's own listener only
+  // covers idle clients, and a client checked out (between a transaction's statements, or while
+  // its query is in flight) would otherwise emit an unhandled 'error'. The query in flight, or
+  // the next one, still fails, and callers report it (SERVICE_UNAVAILABLE on the socket).
   pool.on('error', () => {});
+  pool.on('connect', (client) => client.on('error', () => {}));
   return new KyselyStorage(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
 }
