@@ -9,7 +9,7 @@ export interface BackoffOptions {
   baseMs: number;
   /** Upper bound of any delay, in ms (seed 002: 30 s). */
   capMs: number;
-  /** Consecutive failed attempts after which the client gives up (state `failed`). */
+  /** Consecutive failed connection attempts after which the client gives up (state `failed`). */
   maxAttempts: number;
 }
 
@@ -20,15 +20,16 @@ export const defaultBackoff: BackoffOptions = {
 };
 
 /**
- * The delay before retry number `retry` (0 for the first retry after a drop).
+ * The delay before the next attempt, given how many attempts in a row have failed (0 right after
+ * a working connection dropped).
  * `random` returns a number in [0, 1), like Math.random; tests inject a fixed one.
  */
 export function backoffDelay(
-  retry: number,
+  failures: number,
   options: BackoffOptions,
   random: () => number = Math.random,
 ): number {
-  // 2 ** retry overflows to Infinity for large retries; Math.min keeps the cap.
-  const ceiling = Math.min(options.capMs, options.baseMs * 2 ** Math.max(0, retry));
+  // 2 ** failures overflows to Infinity for long outages; Math.min keeps the cap.
+  const ceiling = Math.min(options.capMs, options.baseMs * 2 ** Math.max(0, failures));
   return Math.floor(random() * ceiling);
 }

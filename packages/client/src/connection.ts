@@ -108,8 +108,10 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   #state: ConnectionState = { status: 'closed' };
   #queueSnapshot: readonly QueuedFrame<ClientFrame>[] | undefined;
   #socket: WebSocketLike | undefined;
-  /** Attempts since the connection was last trusted; drives the backoff. */
+  /** Failed attempts since the connection was last trusted; drives the backoff and maxAttempts. */
   #failures = 0;
+  /** The current socket has proven itself (see #trust); its loss is a drop, not a failed attempt. */
+  #trusted = false;
   #refreshedToken = false;
   #refreshing = false;
   /** The error frame received just before a close: the server's reason for refusing. */
@@ -288,6 +290,7 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   /** The server kept the socket: what failed before is forgiven. */
   #trust(socket: WebSocketLike): void {
     if (socket !== this.#socket) return;
+    this.#trusted = true;
     this.#failures = 0;
     this.#refreshedToken = false;
   }
@@ -327,6 +330,8 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   #onSocketClose(socket: WebSocketLike, code: number, reason: string): void {
     if (socket !== this.#socket) return;
     this.#socket = undefined;
+    const wasTrusted = this.#trusted;
+    this.#trusted = false;
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#trustTimer);
     this.#dropWritten();
@@ -353,6 +358,7 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
         }
         return;
       case 'retry':
+        if (!wasTrusted) this.#failures += 1;
         this.#scheduleRetry(code, why, refusal?.retry_after);
     }
   }
@@ -390,12 +396,11 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   }
 
   #scheduleRetry(code: number, reason: string, retryAfterSeconds: number | undefined): void {
-    this.#failures += 1;
-    if (this.#failures > this.#backoff.maxAttempts) {
-      this.#fail(code, `${reason} (gave up after ${this.#backoff.maxAttempts} attempts)`);
+    if (this.#failures >= this.#backoff.maxAttempts) {
+      this.#fail(code, `${reason} (gave up after ${this.#failures} attempts)`);
       return;
     }
-    let delay = backoffDelay(this.#failures - 1, this.#backoff, this.#options.random);
+    let delay = backoffDelay(this.#failures, this.#backoff, this.#options.random);
     if (retryAfterSeconds !== undefined) delay = Math.max(delay, retryAfterSeconds * 1000);
     const attempt = this.#failures + 1;
     if (isOffline()) {
