@@ -197,6 +197,20 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         await expect(storage.addMember(room1.id, 999_999)).rejects.toBeInstanceOf(NotFoundError);
       });
 
+      it('lists peers with name and last seen, lowest id first, bounded by the limit', async () => {
+        const [a, b, c, loner] = [await user(), await user(), await user(), await user()];
+        await roomWith(a.id, b.id);
+        await roomWith(c.id, a.id);
+        await storage.setLastSeen(b.id, '2024-01-02T03:04:05.000Z');
+        expect(await storage.peerProfiles(a.id, 10)).toEqual([
+          { id: b.id, username: b.username, avatar: null, lastSeen: '2024-01-02T03:04:05.000Z' },
+          { id: c.id, username: c.username, avatar: null, lastSeen: null },
+        ]);
+        expect((await storage.peerProfiles(a.id, 1)).map((p) => p.id)).toEqual([b.id]);
+        expect(await storage.peerProfiles(b.id, 10)).toEqual([expect.objectContaining({ id: a.id })]);
+        expect(await storage.peerProfiles(loner.id, 10)).toEqual([]);
+      });
+
       it("lists my rooms with unread counts of others' live messages after my last read", async () => {
         const [alice, bob] = [await user(), await user()];
         const room = await roomWith(alice.id, bob.id);
@@ -436,6 +450,20 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
       });
     });
 
+    describe('read positions', () => {
+      it("lists every member's last read seq with the member", async () => {
+        const [alice, bob] = [await user(), await user()];
+        const room = await roomWith(alice.id, bob.id);
+        for (let i = 0; i < 3; i++) await storage.appendMessage(message(room.id, alice.id, `m${i}`));
+        await storage.markRoomRead(room.id, bob.id, 2);
+        expect(await storage.readPositions(room.id, 10)).toEqual([
+          { user: { id: alice.id, username: alice.username, avatar: null }, seq: 0 },
+          { user: { id: bob.id, username: bob.username, avatar: null }, seq: 2 },
+        ]);
+        expect(await storage.readPositions(room.id, 1)).toHaveLength(1);
+      });
+    });
+
     describe('notifications', () => {
       it('creates, lists newest first with paging, and counts unread', async () => {
         const alice = await user();
@@ -467,6 +495,26 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         await expect(
           storage.createNotification({ userId: 999_999, title: 't', message: 'm', category: 'c', url: null }),
         ).rejects.toBeInstanceOf(NotFoundError);
+      });
+
+      it('creates a notification once per user while an unread one with the same category and url exists', async () => {
+        const [alice, bob, carol] = [await user(), await user(), await user()];
+        const content = { title: 'New messages', message: 'm', category: 'message', url: '/#/rooms/x' };
+        const first = await storage.createNotificationsOnce([alice.id, bob.id, bob.id], content);
+        expect(first.map((n) => n.title)).toEqual(['New messages', 'New messages']);
+        expect(await storage.createNotificationsOnce([alice.id, bob.id, carol.id], content)).toEqual([
+          expect.objectContaining({ category: 'message', url: '/#/rooms/x', read_at: null }),
+        ]);
+        expect(await storage.unreadNotificationCount(bob.id)).toBe(1);
+        // Another room (url) or category is a different notification; reading one allows the next.
+        expect(
+          await storage.createNotificationsOnce([alice.id], { ...content, url: '/#/rooms/y' }),
+        ).toHaveLength(1);
+        expect(await storage.createNotificationsOnce([alice.id], { ...content, url: null })).toHaveLength(1);
+        expect(await storage.createNotificationsOnce([alice.id], { ...content, url: null })).toHaveLength(0);
+        await storage.markAllNotificationsRead(bob.id);
+        expect(await storage.createNotificationsOnce([bob.id], content)).toHaveLength(1);
+        expect(await storage.createNotificationsOnce([], content)).toEqual([]);
       });
 
       it('lets only the owner mark a notification read', async () => {

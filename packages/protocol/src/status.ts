@@ -14,12 +14,23 @@ export const statusUpdate = z.strictObject({
 
 export const statusClientFrames = { status_update: statusUpdate } as const;
 
-export const userStatusEvent = z.object({
-  type: z.literal('user_status'),
+/** One user's presence: `last_seen` is null while they are online, the time they left otherwise. */
+export const userStatus = z.object({
   user_id: id,
   username: z.string(),
   status: presenceStatus,
   last_seen: isoTimestamp.nullable(),
 });
+export type UserStatus = z.infer<typeof userStatus>;
 
-export const statusServerFrames = { user_status: userStatusEvent } as const;
+export const userStatusEvent = z.object({ type: z.literal('user_status'), ...userStatus.shape });
+/** Sent once on connect: the current status of the user and of everyone who shares a room with them. */
+export const statusSnapshotEvent = z.object({
+  type: z.literal('status_snapshot'),
+  users: z.array(userStatus),
+});
+
+export const statusServerFrames = {
+  user_status: userStatusEvent,
+  status_snapshot: statusSnapshotEvent,
+} as const;

@@ -24,7 +24,9 @@ import {
   type NewMessage,
   type NewNotification,
   NotFoundError,
+  type PeerProfile,
   type PushSubscriptionRecord,
+  type ReadPosition,
   type Room,
   type RoomChange,
   type RoomSummary,
@@ -37,6 +39,8 @@ import {
 
 /** Most rows one history, change-log or notification page returns, whatever the caller asks. */
 const MAX_PAGE = 1000;
+/** Users checked and notified per statement by createNotificationsOnce. */
+const NOTIFY_BATCH = 200;
 /** Most messages committed in one transaction: bounds statement size and a batch's latency. */
 const MAX_APPEND_BATCH = 512;
 /** Most appends waiting for the database before new ones are refused. */
@@ -253,6 +257,25 @@ export class KyselyStorage implements Storage {
     return rows.map((r) => r.user_id);
   }
 
+  async peerProfiles(userId: number, limit: number): Promise<PeerProfile[]> {
+    const rows = await this.db
+      .selectFrom('users')
+      .select(['id', 'username', 'avatar', 'last_seen'])
+      .where('id', 'in', (eb) =>
+        eb
+          .selectFrom('room_members')
+          .select('user_id')
+          .where('room_id', 'in', (inner) =>
+            inner.selectFrom('room_members').select('room_id').where('user_id', '=', userId),
+          ),
+      )
+      .where('id', '<>', userId)
+      .orderBy('id')
+      .limit(pageSize(limit))
+      .execute();
+    return rows.map((r) => ({ id: r.id, username: r.username, avatar: r.avatar, lastSeen: r.last_seen }));
+  }
+
   // --- messages -------------------------------------------------------------------------------
 
   appendMessage(input: NewMessage): Promise<StoredMessage> {
@@ -368,6 +391,21 @@ export class KyselyStorage implements Storage {
     return member.last_read_seq;
   }
 
+  async readPositions(roomId: number, limit: number): Promise<ReadPosition[]> {
+    const rows = await this.db
+      .selectFrom('room_members as rm')
+      .innerJoin('users as u', 'u.id', 'rm.user_id')
+      .select(['u.id', 'u.username', 'u.avatar', 'rm.last_read_seq'])
+      .where('rm.room_id', '=', roomId)
+      .orderBy('u.id')
+      .limit(pageSize(limit))
+      .execute();
+    return rows.map((r) => ({
+      user: { id: r.id, username: r.username, avatar: r.avatar },
+      seq: r.last_read_seq,
+    }));
+  }
+
   // --- notifications --------------------------------------------------------------------------
 
   async createNotification(input: NewNotification): Promise<Notification> {
@@ -390,6 +428,46 @@ export class KyselyStorage implements Storage {
       if (isForeignKeyViolation(error)) throw new NotFoundError('User not found.');
       throw error;
     }
+  }
+
+  async createNotificationsOnce(
+    userIds: number[],
+    content: Omit<NewNotification, 'userId'>,
+  ): Promise<Notification[]> {
+    const created: Notification[] = [];
+    const wanted = [...new Set(userIds)];
+    for (let i = 0; i < wanted.length; i += NOTIFY_BATCH) {
+      const batch = wanted.slice(i, i + NOTIFY_BATCH);
+      const pending = await this.db
+        .selectFrom('notifications')
+        .select('user_id')
+        .where('user_id', 'in', batch)
+        .where('category', '=', content.category)
+        .where((eb) => (content.url === null ? eb('url', 'is', null) : eb('url', '=', content.url)))
+        .where('read_at', 'is', null)
+        .execute();
+      const already = new Set(pending.map((r) => r.user_id));
+      const fresh = batch.filter((id) => !already.has(id));
+      if (fresh.length === 0) continue;
+      const now = new Date().toISOString();
+      const rows = await this.db
+        .insertInto('notifications')
+        .values(
+          fresh.map((userId) => ({
+            user_id: userId,
+            title: content.title,
+            message: content.message,
+            category: content.category,
+            url: content.url,
+            created_at: now,
+            read_at: null,
+          })),
+        )
+        .returningAll()
+        .execute();
+      created.push(...rows.map(toNotification));
+    }
+    return created;
   }
 
   async listNotifications(userId: number, beforeId: number | null, limit: number): Promise<Notification[]> {

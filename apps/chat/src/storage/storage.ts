@@ -7,7 +7,7 @@
  * transaction, so `seq` is gapless and unique per room even with several writers (nodes).
  * Resolving a promise means the change is durably committed.
  */
-import type { Attachment, ChatMessage, Notification, PresenceStatus } from '@switchboard/protocol';
+import type { Attachment, ChatMessage, Notification, PresenceStatus, UserRef } from '@switchboard/protocol';
 
 export interface User {
   id: number;
@@ -80,6 +80,20 @@ export interface StoredFile {
   createdAt: string;
 }
 
+/** A user sharing a room with someone, as presence shows them. */
+export interface PeerProfile {
+  id: number;
+  username: string;
+  avatar: string | null;
+  lastSeen: string | null;
+}
+
+/** How far one member has read a room. */
+export interface ReadPosition {
+  user: UserRef;
+  seq: number;
+}
+
 export interface PushSubscriptionRecord {
   id: number;
   userId: number;
@@ -118,6 +132,8 @@ export interface Storage {
   memberIds(roomId: number): Promise<number[]>;
   /** Users sharing at least one room with userId (excluding userId). */
   roomPeers(userId: number): Promise<number[]>;
+  /** The same users with name and last-seen time, lowest id first, at most `limit`. */
+  peerProfiles(userId: number, limit: number): Promise<PeerProfile[]>;
 
   // messages: each call commits the change with the room's next seq
   appendMessage(input: NewMessage): Promise<StoredMessage>;
@@ -131,9 +147,20 @@ export interface Storage {
 
   // read receipts
   markRoomRead(roomId: number, userId: number, seq: number): Promise<number>; // returns the stored (max) seq
+  /** Every member's last read seq, lowest user id first, at most `limit`. */
+  readPositions(roomId: number, limit: number): Promise<ReadPosition[]>;
 
   // notifications
   createNotification(input: NewNotification): Promise<Notification>;
+  /**
+   * Creates `content` for each of `userIds` who has no unread notification with the same category
+   * and url yet, so a busy room notifies an absent member once rather than per message. Returns the
+   * notifications created. Best effort under concurrency: two writers may both create one.
+   */
+  createNotificationsOnce(
+    userIds: number[],
+    content: Omit<NewNotification, 'userId'>,
+  ): Promise<Notification[]>;
   listNotifications(userId: number, beforeId: number | null, limit: number): Promise<Notification[]>;
   /** Marks one read if it belongs to userId; false if no such notification of theirs. */
   markNotificationRead(userId: number, notificationId: number): Promise<boolean>;
