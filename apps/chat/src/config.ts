@@ -6,6 +6,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { type LiveConfig, liveConfig, liveEnv } from './live-config.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
@@ -46,6 +47,8 @@ const schema = z.object({
   /** Serves apps/web/dist at / when present. */
   WEB_DIST: z.string().optional(),
 });
+/** The base variables and those of the live features (live-config.ts). */
+const fullSchema = schema.and(liveEnv);
 
 export interface Config {
   port: number;
@@ -70,12 +73,14 @@ export interface Config {
   /** Sign-in / sign-up / refresh attempts per client address per minute. */
   authAttemptsPerMinute: number;
   webDist: string | undefined;
+  /** Presence, typing, notifications, uploads, Web Push. */
+  live: LiveConfig;
 }
 
 export class ConfigError extends Error {}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = schema.safeParse(env);
+  const parsed = fullSchema.safeParse(env);
   if (!parsed.success) {
     const lines = parsed.error.issues.map((issue) => `  ${issue.path.join('.')}: ${issue.message}`);
     throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
@@ -106,6 +111,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     authAttemptsPerMinute: e.AUTH_RATE_LIMIT,
     webDist: e.WEB_DIST,
+    live: liveConfig(e),
   };
 }
 
