@@ -30,8 +30,11 @@ async function roomWithAliceAndBob() {
   return { slug, a, b };
 }
 
+/** The reply to a chat_message: an ack with these fields, or an error frame. */
+type Reply = Frame & { message_id: number; seq: number };
+
 const say = (client: TestClient, message: string, extra: Record<string, unknown> = {}) =>
-  client.request({ type: 'chat_message', message, ...extra });
+  client.request({ type: 'chat_message', message, ...extra }) as Promise<Reply>;
 
 /** Sends a message and waits until `observer` has its broadcast; returns the ack. */
 async function post(sender: TestClient, observer: TestClient, message: string) {
