@@ -501,9 +501,15 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         const [alice, bob, carol] = [await user(), await user(), await user()];
         const content = { title: 'New messages', message: 'm', category: 'message', url: '/#/rooms/x' };
         const first = await storage.createNotificationsOnce([alice.id, bob.id, bob.id], content);
-        expect(first.map((n) => n.title)).toEqual(['New messages', 'New messages']);
+        expect(first.map((n) => [n.userId, n.notification.title])).toEqual([
+          [alice.id, 'New messages'],
+          [bob.id, 'New messages'],
+        ]);
         expect(await storage.createNotificationsOnce([alice.id, bob.id, carol.id], content)).toEqual([
-          expect.objectContaining({ category: 'message', url: '/#/rooms/x', read_at: null }),
+          {
+            userId: carol.id,
+            notification: expect.objectContaining({ category: 'message', url: '/#/rooms/x', read_at: null }),
+          },
         ]);
         expect(await storage.unreadNotificationCount(bob.id)).toBe(1);
         // Another room (url) or category is a different notification; reading one allows the next.

@@ -433,8 +433,8 @@ export class KyselyStorage implements Storage {
   async createNotificationsOnce(
     userIds: number[],
     content: Omit<NewNotification, 'userId'>,
-  ): Promise<Notification[]> {
-    const created: Notification[] = [];
+  ): Promise<{ userId: number; notification: Notification }[]> {
+    const created: { userId: number; notification: Notification }[] = [];
     const wanted = [...new Set(userIds)];
     for (let i = 0; i < wanted.length; i += NOTIFY_BATCH) {
       const batch = wanted.slice(i, i + NOTIFY_BATCH);
@@ -465,7 +465,7 @@ export class KyselyStorage implements Storage {
         )
         .returningAll()
         .execute();
-      created.push(...rows.map(toNotification));
+      created.push(...rows.map((row) => ({ userId: row.user_id, notification: toNotification(row) })));
     }
     return created;
   }

@@ -155,12 +155,13 @@ export interface Storage {
   /**
    * Creates `content` for each of `userIds` who has no unread notification with the same category
    * and url yet, so a busy room notifies an absent member once rather than per message. Returns the
-   * notifications created. Best effort under concurrency: two writers may both create one.
+   * notifications created with their users. Best effort under concurrency: two writers may both
+   * create one.
    */
   createNotificationsOnce(
     userIds: number[],
     content: Omit<NewNotification, 'userId'>,
-  ): Promise<Notification[]>;
+  ): Promise<{ userId: number; notification: Notification }[]>;
   listNotifications(userId: number, beforeId: number | null, limit: number): Promise<Notification[]>;
   /** Marks one read if it belongs to userId; false if no such notification of theirs. */
   markNotificationRead(userId: number, notificationId: number): Promise<boolean>;
