@@ -274,6 +274,14 @@ describe('message text', () => {
     expect(stored).toMatchObject({ id: ack.message_id, content: emoji });
   });
 
+  it('drops control characters no person types, and refuses a message of nothing else', async () => {
+    const { slug, a, b } = await roomWithAliceAndBob();
+    expect(await say(a, '\u0000\u0007\u001b')).toMatchObject({ type: 'error', code: 'INVALID_MESSAGE' });
+    await post(a, b, 'tab\there,\nnew line\u0000');
+    const [stored] = (await chat.api.history(alice, slug)).messages;
+    expect(stored?.content).toBe('tab\there,\nnew line');
+  });
+
   it('stores and sends markup byte for byte as plain text', async () => {
     const { slug, a, b } = await roomWithAliceAndBob();
     const raw: string[] = [];
@@ -345,5 +353,17 @@ describe('idempotent resend (client_id)', () => {
     const theirs = await say(b, 'bob', { client_id: 'same-key' });
     expect(theirs).toMatchObject({ type: 'ack', duplicate: false });
     expect(theirs.message_id).not.toBe(mine.message_id);
+  });
+
+  it('refuses a client_id the author already used in another room', async () => {
+    const { slug, a } = await roomWithAliceAndBob();
+    const other = await chat.enter(alice, await chat.room(alice));
+    expect(await say(other, 'there', { client_id: 'one-key' })).toMatchObject({ type: 'ack' });
+    expect(await say(a, 'here', { client_id: 'one-key' })).toMatchObject({
+      type: 'error',
+      code: 'INVALID_MESSAGE',
+      field: 'client_id',
+    });
+    expect((await chat.api.history(alice, slug)).messages).toEqual([]);
   });
 });
