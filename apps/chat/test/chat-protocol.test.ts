@@ -147,6 +147,7 @@ describe('edit_message', () => {
         author: { id: alice.id, username: alice.username },
       });
     }
+    expect(a.frames.indexOf(ack)).toBeLessThan(a.frames.findIndex((f) => f.type === 'message_edited'));
     const [stored] = (await chat.api.history(bob, slug)).messages;
     expect(stored).toMatchObject({ id: sent.message_id, content: 'final', edited: true });
   });
