@@ -6,6 +6,7 @@
  * still run. Modules other engineers own (client SDK, live, scale-out) join when they exist.
  */
 import { existsSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCompression } from './compression.ts';
 import { benchFanOut } from './fan-out.ts';
@@ -55,7 +56,12 @@ function moduleCase(spec: (typeof MODULE_CASES)[number]): BenchCase | undefined 
 async function runCase(bench: BenchCase): Promise<CaseResult> {
   const sink = new FigureSink(bench.name);
   const started = performance.now();
-  const result: CaseResult = { case: bench.name, figures: sink.figures, seconds: 0 };
+  const result: CaseResult = {
+    case: bench.name,
+    figures: sink.figures,
+    seconds: 0,
+    loadAverage: [loadavg()[0]!, 0],
+  };
   let timer: NodeJS.Timeout | undefined;
   try {
     await Promise.race([
@@ -74,7 +80,11 @@ async function runCase(bench: BenchCase): Promise<CaseResult> {
     clearTimeout(timer);
   }
   result.seconds = (performance.now() - started) / 1000;
-  console.error(`[bench] ${bench.name} done in ${result.seconds.toFixed(1)} s`);
+  result.loadAverage[1] = loadavg()[0]!;
+  const [before, after] = result.loadAverage.map((l) => l.toFixed(1));
+  console.error(
+    `[bench] ${bench.name} done in ${result.seconds.toFixed(1)} s (load average ${before} -> ${after})`,
+  );
   return result;
 }
 

@@ -23,6 +23,8 @@ export interface CaseResult {
   /** Set when the case failed; the figures gathered before the failure are kept. */
   error?: string;
   seconds: number;
+  /** 1-minute load average at the start and end: the machine is shared, so a busy one explains noise. */
+  loadAverage: [number, number];
 }
 
 export function figure(name: string, value: number, unit: string, baseline?: number, note?: string): Figure {

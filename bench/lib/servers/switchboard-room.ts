@@ -2,10 +2,13 @@
  * The framework's full path for the fan-out cases: JWT-authenticated connections, a consumer that
  * validates the client frame against the chat protocol's zod schema (and rate-limits it), and a
  * group broadcast through the in-memory layer of a chat-shaped frame that `forward` serialises
- * once per node. No storage (the persisted-chat case measures that).
+ * once per node. No storage (the persisted-chat case measures that). With `redis`, the node runs
+ * as one of several sharing a Redis channel layer and rate limiter, as the chat server does with
+ * REDIS_URL (the scale-out case).
  */
 import { createServer } from 'node:http';
 import { chatClientFrames } from '@switchboard/protocol';
+import { RedisChannelLayer, RedisRateLimiter } from '@switchboard/redis';
 import { defineConsumer, jwtAuthenticator, Switchboard } from '@switchboard/server';
 import { pino } from 'pino';
 import { BENCH_ROOM, chatBroadcast } from '../chat-frame.ts';
@@ -15,6 +18,8 @@ export interface SwitchboardRoomOptions {
   jwtSecret: string;
   /** permessage-deflate threshold in bytes; absent = compression off (the default). */
   compressionThreshold?: number;
+  /** Share a Redis channel layer and rate limiter with the other nodes using this URL and prefix. */
+  redis?: { url: string; prefix: string };
 }
 
 const group = (room: string) => `room.${room}`;
@@ -42,7 +47,11 @@ const roomConsumer = defineConsumer({
 
 runBenchServer(async () => {
   const options = benchOptions<SwitchboardRoomOptions>();
+  const layer = options.redis && new RedisChannelLayer(options.redis);
+  const rateLimiter = options.redis && new RedisRateLimiter(options.redis);
+  await Promise.all([layer?.ready(), rateLimiter?.ready()]);
   const app = new Switchboard({
+    ...(layer && rateLimiter ? { layer, rateLimiter } : {}),
     logger: pino({ level: 'warn' }),
     authenticate: jwtAuthenticator({
       key: new TextEncoder().encode(options.jwtSecret),
@@ -64,6 +73,8 @@ runBenchServer(async () => {
     close: async () => {
       await app.close();
       await new Promise((resolve) => http.close(resolve));
+      // The app closes the rate limiter it was given, but not a layer it did not create.
+      await layer?.close();
     },
   };
 });
