@@ -74,6 +74,10 @@ export class ChildService {
     return { service, ready };
   }
 
+  get pid(): number {
+    return this.child.pid ?? -1;
+  }
+
   get running(): boolean {
     return this.child.exitCode === null && this.child.signalCode === null;
   }
