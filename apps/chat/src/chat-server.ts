@@ -97,6 +97,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   switchboard.attach(http.server);
   await http.register(restApi, {
     storage,
+    rooms,
     tokens,
     rateLimiter,
     authAttemptsPerMinute: config.authAttemptsPerMinute,

@@ -186,4 +186,18 @@ describe('authorisation', () => {
       body: { code: 'PERMISSION_DENIED', error: expect.any(String) },
     });
   });
+
+  it('cuts the sockets a user already had open in a room when they leave it', async () => {
+    const room = await chat.room(alice, [bob]);
+    const bobLaptop = await chat.enter(bob, room);
+    const bobPhone = await chat.enter(bob, room);
+    const watcher = await chat.enter(alice, room);
+    await chat.api.leave(bob, room);
+    for (const socket of [bobLaptop, bobPhone]) {
+      expect(await socket.next('error')).toMatchObject({ code: 'PERMISSION_DENIED' });
+      expect((await socket.closed()).code).toBe(4403);
+    }
+    expect(await watcher.request({ type: 'chat_message', message: 'still here' })).toMatchObject({ type: 'ack' });
+    expect(watcher.isOpen).toBe(true);
+  });
 });

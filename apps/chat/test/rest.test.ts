@@ -5,10 +5,12 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { MemoryChannelLayer } from '@switchboard/server';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TokenService } from '../src/auth/tokens.ts';
+import { ChatRooms } from '../src/chat/chat-rooms.ts';
 import { restApi } from '../src/http/rest-api.ts';
 import { openStorage } from '../src/storage/open-storage.ts';
 import type { Storage } from '../src/storage/storage.ts';
@@ -24,7 +26,12 @@ beforeAll(async () => {
   storage = await openStorage({ dataDir });
   await storage.migrate();
   app = Fastify({ logger: false });
-  await app.register(restApi, { storage, tokens: new TokenService(secret), maxMessageLength: 500 });
+  await app.register(restApi, {
+    storage,
+    rooms: new ChatRooms(storage, new MemoryChannelLayer(), 500),
+    tokens: new TokenService(secret),
+    maxMessageLength: 500,
+  });
   baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
 });
 

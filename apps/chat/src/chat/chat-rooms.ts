@@ -29,6 +29,8 @@ export interface PostInput {
 }
 
 const NOT_FOUND = 'Message not found.';
+/** Layer event (never sent to clients) telling a user's sockets in a room that they left it. */
+export const MEMBER_LEFT = 'member.left';
 /** Changes replayed per storage round trip on resume. */
 const REPLAY_PAGE = 500;
 
@@ -100,6 +102,15 @@ export class ChatRooms {
   async delete(room: Room, author: Author, messageId: number): Promise<{ seq: number }> {
     await this.ownMessage(room, author, messageId, 'delete');
     return orUnavailable(this.storage.deleteMessage(messageId));
+  }
+
+  /**
+   * Removes a member and cuts their open sockets to the room on every node: leaving must end
+   * reading and writing at once, not at the next reconnect.
+   */
+  async leave(room: Room, userId: number): Promise<void> {
+    await this.storage.removeMember(room.id, userId);
+    await this.layer.groupSend(roomGroup(room.id), { type: MEMBER_LEFT, user_id: userId });
   }
 
   /** Broadcasts a committed change to everyone in the room, on every node. */

@@ -3,9 +3,9 @@
  * room's group, receives every change after its `after_seq` and a `synced` marker, then live
  * changes in seq order. Frames: send, edit and delete messages.
  */
-import { chatClientFrames, chatServerFrames, ErrorCode } from '@switchboard/protocol';
+import { CloseCode, chatClientFrames, chatServerFrames, ErrorCode } from '@switchboard/protocol';
 import { type Connection, defineConsumer, WsError } from '@switchboard/server';
-import type { Author, ChatRooms } from '../chat/chat-rooms.ts';
+import { type Author, type ChatRooms, MEMBER_LEFT } from '../chat/chat-rooms.ts';
 import { roomGroup } from '../chat/groups.ts';
 import { userOf } from '../chat/principal.ts';
 import type { Room } from '../storage/storage.ts';
@@ -104,6 +104,15 @@ export function chatConsumer(rooms: ChatRooms) {
       chat_message: inOrder,
       message_edited: inOrder,
       message_deleted: inOrder,
+    },
+
+    events: {
+      [MEMBER_LEFT]: (conn, event) => {
+        if (event.user_id === conn.state.user.id) {
+          conn.send({ type: 'error', code: ErrorCode.PERMISSION_DENIED, error: 'You left this room.' });
+          conn.close(CloseCode.FORBIDDEN, 'left the room');
+        }
+      },
     },
 
     disconnect(conn) {

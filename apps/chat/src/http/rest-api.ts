@@ -13,6 +13,7 @@
 import type { RateLimiter } from '@switchboard/server';
 import type { FastifyPluginAsync } from 'fastify';
 import type { TokenService } from '../auth/tokens.ts';
+import type { ChatRooms } from '../chat/chat-rooms.ts';
 import type { Storage } from '../storage/storage.ts';
 import { accountRoutes } from './account-routes.ts';
 import { bearerAuthentication } from './authenticate.ts';
@@ -23,6 +24,8 @@ import { roomRoutes } from './room-routes.ts';
 
 export interface RestDeps {
   storage: Storage;
+  /** The chat domain, for changes that must reach live sockets (leaving a room). */
+  rooms: ChatRooms;
   tokens: TokenService;
   /** The chat socket's message limit, published in GET /api/me/ for clients. */
   maxMessageLength: number;

@@ -10,7 +10,7 @@ import type { RestDeps } from './rest-api.ts';
 import { freshRoomJson, roomJson } from './room-json.ts';
 import { roomFromParams } from './room-params.ts';
 
-export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage }) => {
+export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, rooms }) => {
   api.get('/rooms/', async (request) => {
     const rooms = await storage.roomsOf(currentUser(request).userId);
     return rooms.map(roomJson);
@@ -53,7 +53,7 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage })
 
   api.delete('/rooms/:slug/members/me/', async (request, reply) => {
     const room = await roomFromParams(storage, request.params);
-    await storage.removeMember(room.id, currentUser(request).userId);
+    await rooms.leave(room, currentUser(request).userId);
     return reply.status(204).send();
   });
 
