@@ -8,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
 import {
   MemoryPresenceStore,
+  type PresenceStore,
   RedisChannelLayer,
   RedisPresenceStore,
   RedisRateLimiter,
@@ -28,7 +29,11 @@ import { TokenService, tokenClaims } from './auth/tokens.ts';
 import { ChatRooms } from './chat/chat-rooms.ts';
 import type { Config } from './config.ts';
 import { chatConsumer } from './consumers/chat-consumer.ts';
+import { notificationsConsumer } from './consumers/notifications-consumer.ts';
+import { statusConsumer } from './consumers/status-consumer.ts';
+import { liveApi } from './http/live-api.ts';
 import { restApi } from './http/rest-api.ts';
+import { LiveFeatures } from './live-features.ts';
 import { registerRedisMetrics } from './redis-metrics.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { Storage } from './storage/storage.ts';
@@ -42,6 +47,8 @@ export interface ChatServer {
   storage: Storage;
   layer: ChannelLayer;
   rooms: ChatRooms;
+  /** Presence, typing, receipts, notifications, uploads, Web Push. */
+  live: LiveFeatures;
   tokens: TokenService;
   logger: Logger;
   /** Graceful: sockets closed with 1001 after in-flight handlers, then HTTP, layer and storage. */
@@ -61,9 +68,18 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
 
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await storage.migrate();
-  const { layer, rateLimiter, presence } = await connectScaleOut(config, logger);
+  const { layer, rateLimiter, presence, roomPresence } = await connectScaleOut(config, logger);
   const tokens = new TokenService(config.jwtSecret);
   const rooms = new ChatRooms(storage, layer, config.maxMessageLength);
+  const live = await LiveFeatures.start({
+    config,
+    storage,
+    layer,
+    rooms,
+    presenceStore: presence,
+    roomPresenceStore: roomPresence,
+    logger,
+  });
 
   const switchboard = new Switchboard({
     layer,
@@ -87,7 +103,9 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
       },
     }),
   });
-  switchboard.route('/ws/chat/:room/', chatConsumer(rooms));
+  switchboard.route('/ws/chat/:room/', chatConsumer(rooms, live));
+  switchboard.route('/ws/notifications/', notificationsConsumer(live));
+  switchboard.route('/ws/status/', statusConsumer(live));
   collectDefaultMetrics({ register: switchboard.metrics.registry });
   if (layer instanceof RedisChannelLayer) registerRedisMetrics(switchboard.metrics.registry, layer);
 
@@ -103,6 +121,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     maxMessageLength: config.maxMessageLength,
   });
+  await http.register(liveApi, { storage, tokens, live });
   http.get('/metrics', async (_request, reply) => {
     reply.type(switchboard.metrics.registry.contentType);
     return switchboard.metrics.registry.metrics();
@@ -134,14 +153,17 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     storage,
     layer,
     rooms,
+    live,
     tokens,
     logger,
     close() {
       closing ??= (async () => {
         await switchboard.close();
         await http.close();
+        await live.close();
         await layer.close();
         await presence.close();
+        await roomPresence.close();
         await rateLimiter.close?.();
         await storage.close();
       })();
@@ -159,6 +181,7 @@ async function connectScaleOut(config: Config, logger: Logger) {
       layer,
       rateLimiter: new MemoryRateLimiter() as RateLimiter,
       presence: new MemoryPresenceStore(),
+      roomPresence: new MemoryPresenceStore(),
     };
   }
   const layer = new RedisChannelLayer({
@@ -170,8 +193,15 @@ async function connectScaleOut(config: Config, logger: Logger) {
   const shared = { url: config.redisUrl, prefix: config.redisPrefix, logger };
   const rateLimiter = new RedisRateLimiter(shared);
   const presence = new RedisPresenceStore(shared);
-  await Promise.all([layer.ready(), rateLimiter.ready(), presence.ready()]);
-  return { layer: layer as ChannelLayer, rateLimiter: rateLimiter as RateLimiter, presence };
+  // Chat sockets per (room, user), for message notifications: its own key namespace.
+  const roomPresence = new RedisPresenceStore({ ...shared, prefix: `${config.redisPrefix}room-` });
+  await Promise.all([layer.ready(), rateLimiter.ready(), presence.ready(), roomPresence.ready()]);
+  return {
+    layer: layer as ChannelLayer,
+    rateLimiter: rateLimiter as RateLimiter,
+    presence: presence as PresenceStore,
+    roomPresence: roomPresence as PresenceStore,
+  };
 }
 
 function layerReady(layer: ChannelLayer): boolean {

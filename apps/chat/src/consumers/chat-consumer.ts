@@ -1,13 +1,22 @@
 /**
  * `/ws/chat/{room}/`: one room's live stream. On connect the client is authorised, joins the
  * room's group, receives every change after its `after_seq` and a `synced` marker, then live
- * changes in seq order. Frames: send, edit and delete messages.
+ * changes in seq order. Frames: send, edit and delete messages; typing (ephemeral, throttled),
+ * mark_read (read receipts), and chunked file uploads that end in a message with an attachment.
  */
-import { CloseCode, chatClientFrames, chatServerFrames, ErrorCode } from '@switchboard/protocol';
-import { type Connection, defineConsumer, WsError } from '@switchboard/server';
+import {
+  CloseCode,
+  chatClientFrames,
+  chatServerFrames,
+  ErrorCode,
+  type UserRef,
+} from '@switchboard/protocol';
+import { type Connection, defineConsumer, type LayerMessage, WsError } from '@switchboard/server';
 import { type Author, type ChatRooms, MEMBER_LEFT } from '../chat/chat-rooms.ts';
 import { roomGroup } from '../chat/groups.ts';
 import { userOf } from '../chat/principal.ts';
+import type { LiveFeatures } from '../live-features.ts';
+import { TypingSignal } from '../presence/typing-signal.ts';
 import type { Room } from '../storage/storage.ts';
 import {
   admitInOrder,
@@ -21,9 +30,23 @@ export interface ChatConnectionState {
   room: Room;
   user: Author;
   seq: SequencerState;
+  typing: TypingSignal;
+  /** The highest read position this socket announced. */
+  readSeq: number;
 }
 
-export function chatConsumer(rooms: ChatRooms) {
+/** Own rate buckets: typing and read positions are frequent and tiny, chunks come in bursts. */
+const RATE_LIMITS = {
+  typing: { limit: 60, windowSeconds: 30 },
+  mark_read: { limit: 60, windowSeconds: 60 },
+  upload_chunk: { limit: 600, windowSeconds: 60 },
+};
+
+/** Typing events reach everyone in the room but their typist (on any of their devices). */
+const notFromSelf = (conn: Connection<ChatConnectionState>, event: LayerMessage) =>
+  (event.user as UserRef).id !== conn.state.user.id;
+
+export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
   const fillFor =
     (conn: Connection<ChatConnectionState>): FillGap =>
     (afterSeq) =>
@@ -39,7 +62,12 @@ export function chatConsumer(rooms: ChatRooms) {
       chat_message: chatClientFrames.chat_message,
       edit_message: chatClientFrames.edit_message,
       delete_message: chatClientFrames.delete_message,
+      typing: chatClientFrames.typing,
+      mark_read: chatClientFrames.mark_read,
+      upload_file: chatClientFrames.upload_file,
+      upload_chunk: chatClientFrames.upload_chunk,
     },
+    rateLimits: RATE_LIMITS,
 
     async connect(conn): Promise<ChatConnectionState> {
       const user = userOf(conn.principal);
@@ -58,7 +86,17 @@ export function chatConsumer(rooms: ChatRooms) {
         }
       }
       conn.send({ type: 'synced', room: room.slug, last_seq: lastSeq });
-      return { room, user, seq: newSequencer(lastSeq) };
+      const typing = new TypingSignal(
+        (isTyping) =>
+          conn.layer.groupSend(roomGroup(room.id), {
+            type: 'typing',
+            user: { id: user.id, username: user.username, avatar: null },
+            is_typing: isTyping,
+          }),
+        live.typing,
+      );
+      await live.socketOpened(user, conn.id, room);
+      return { room, user, seq: newSequencer(lastSeq), typing, readSeq: 0 };
     },
 
     handlers: {
@@ -69,7 +107,9 @@ export function chatConsumer(rooms: ChatRooms) {
           replyTo: frame.reply_to,
           clientId: frame.client_id,
         });
-        if (created) conn.afterReply(() => rooms.announce(room, { type: 'chat_message', message }));
+        if (created) conn.afterReply(() => live.publish(room, message));
+        // Sending ends the typing indicator at once rather than at its timeout.
+        conn.afterReply(() => conn.state.typing.stop());
         return {
           message_id: message.id,
           seq: message.seq,
@@ -98,12 +138,50 @@ export function chatConsumer(rooms: ChatRooms) {
         );
         return { message_id: frame.message_id, seq };
       },
+
+      async typing(conn, frame) {
+        await conn.state.typing.update(frame.is_typing);
+      },
+
+      async mark_read(conn, frame) {
+        const { room, user } = conn.state;
+        const seq = await live.receipts.markRead(room, user, frame.seq);
+        if (seq > conn.state.readSeq) {
+          conn.state.readSeq = seq;
+          conn.afterReply(() => live.receipts.announce(room, user, seq));
+        }
+        return { seq };
+      },
+
+      async upload_file(conn, frame) {
+        const { room, user } = conn.state;
+        const caption = live.attachments.caption(frame.message, frame.client_id);
+        return live.uploads.start(user, room.id, frame, caption);
+      },
+
+      async upload_chunk(conn, frame) {
+        const { room, user } = conn.state;
+        const { progress, done } = await live.uploads.chunk(
+          user,
+          room.id,
+          frame.upload_id,
+          frame.chunk_index,
+          frame.chunk_data,
+        );
+        conn.send({ type: 'upload_progress', ...progress });
+        if (!done) return { ...progress };
+        const { message, created } = await live.attachments.post(room, user, done.file, done.extra);
+        if (created) conn.afterReply(() => live.publish(room, message));
+        return { ...progress, file_id: done.file.id, message_id: message.id, seq: message.seq };
+      },
     },
 
     forward: {
       chat_message: inOrder,
       message_edited: inOrder,
       message_deleted: inOrder,
+      typing: notFromSelf,
+      read_receipt: true,
     },
 
     events: {
@@ -115,8 +193,10 @@ export function chatConsumer(rooms: ChatRooms) {
       },
     },
 
-    disconnect(conn) {
+    async disconnect(conn) {
       stopSequencer(conn.state.seq);
+      await conn.state.typing.stop().catch(() => {});
+      await live.socketClosed(conn.state.user, conn.id, conn.state.room);
     },
   });
 }

@@ -1,0 +1,50 @@
+/**
+ * `/ws/notifications/`: one user's notifications, live. On connect the socket joins the user's
+ * group (`user.<id>`, reachable from any node and any code through the channel layer) and gets
+ * the unread count; then every new notification and every change of the count, on all of the
+ * user's devices. The client marks one or all read.
+ */
+import { notificationClientFrames, notificationServerFrames } from '@switchboard/protocol';
+import { defineConsumer } from '@switchboard/server';
+import type { Author } from '../chat/chat-rooms.ts';
+import { userGroup } from '../chat/groups.ts';
+import { userOf } from '../chat/principal.ts';
+import type { LiveFeatures } from '../live-features.ts';
+
+export interface NotificationsConnectionState {
+  user: Author;
+}
+
+export function notificationsConsumer(live: LiveFeatures) {
+  return defineConsumer({
+    description:
+      "One user's notifications: the unread count on connect, then every new notification and count change; mark one or all read.",
+    sends: notificationServerFrames,
+    messages: notificationClientFrames,
+
+    async connect(conn): Promise<NotificationsConnectionState> {
+      const user = userOf(conn.principal);
+      // Join first, then count: a notification stored meanwhile brings its own newer count.
+      await conn.groupAdd(userGroup(user.id));
+      conn.send({ type: 'unread_count', count: await live.notifications.unreadCount(user.id) });
+      await live.socketOpened(user, conn.id);
+      return { user };
+    },
+
+    handlers: {
+      async mark_read(conn, frame) {
+        const count = await live.notifications.markRead(conn.state.user.id, frame.notification_id);
+        return { notification_id: frame.notification_id, unread_count: count };
+      },
+      async mark_all_read(conn) {
+        return { unread_count: await live.notifications.markAllRead(conn.state.user.id) };
+      },
+    },
+
+    forward: { notification: true, unread_count: true },
+
+    disconnect(conn) {
+      return live.socketClosed(conn.state.user, conn.id);
+    },
+  });
+}

@@ -1,0 +1,134 @@
+/**
+ * Files over HTTP: the download route (members of the file's room only) and a plain multipart
+ * upload for large files, which streams to disk under the same limits as the socket's chunked
+ * upload and ends the same way: a chat message with the file attached, broadcast to the room.
+ *
+ *   POST /api/rooms/{slug}/files/   multipart/form-data: optional fields `message`, `client_id`,
+ *                                   `sha256` first, then the `file` part → 201 {file_id, message}
+ *   GET  /api/files/{id}/           the bytes, as an attachment; `?inline=1` shows a safe image
+ */
+import { createHash, randomUUID } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import multipart, { type MultipartFields } from '@fastify/multipart';
+import { clientId, ErrorCode } from '@switchboard/protocol';
+import type { FastifyPluginAsync } from 'fastify';
+import { z } from 'zod';
+import type { CompletedFile } from '../files/chunked-uploads.ts';
+import { downloadHeaders, sanitizeFileName } from '../files/file-policy.ts';
+import { currentUser } from './authenticate.ts';
+import { forbidden, HttpError, invalidInput, notFound } from './http-error.ts';
+import type { LiveApiDeps } from './live-api.ts';
+import { parseInput } from './parse-input.ts';
+import { roomFromParams } from './room-params.ts';
+
+const fileParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/) });
+const downloadQuery = z.object({ inline: z.enum(['0', '1']).optional() });
+const uploadFields = z.object({
+  message: z.string().max(10_000).optional(),
+  client_id: clientId.optional(),
+  sha256: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits')
+    .optional(),
+});
+/** Room for the multipart framing and the text fields around the file. */
+const MULTIPART_OVERHEAD = 64 * 1024;
+
+export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage, live }) => {
+  const maxBytes = live.uploads.limits.maxBytes;
+  await api.register(multipart, { throwFileSizeLimit: false });
+
+  api.get('/files/:id/', async (request, reply) => {
+    const params = fileParams.safeParse(request.params);
+    const file = params.success ? await storage.findFile(params.data.id) : undefined;
+    if (!file) throw notFound('File not found.');
+    if (!(await storage.isMember(file.roomId, currentUser(request).userId))) {
+      throw forbidden('Only members of the room can download its files.');
+    }
+    const { inline } = parseInput(downloadQuery, request.query);
+    const bytes = await live.files.open(file.storagePath);
+    if (!bytes) throw notFound('The file is no longer stored.');
+    reply.headers(downloadHeaders(file, inline === '1'));
+    return reply.send(bytes);
+  });
+
+  api.post('/rooms/:slug/files/', { bodyLimit: maxBytes + MULTIPART_OVERHEAD }, async (request, reply) => {
+    const me = currentUser(request);
+    const user = { id: me.userId, username: me.username };
+    const room = await roomFromParams(storage, request.params);
+    if (!(await storage.isMember(room.id, user.id))) throw forbidden('Only members can post files here.');
+    if (!request.isMultipart()) {
+      throw new HttpError(
+        415,
+        ErrorCode.INVALID_MESSAGE,
+        'Send the file as multipart/form-data, field "file".',
+      );
+    }
+    if (Number(request.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD)
+      throw live.uploads.tooLarge();
+
+    live.uploads.reserveSlot(user.id);
+    const id = randomUUID();
+    const path = live.files.partialPath(id);
+    try {
+      const part = await request.file({
+        limits: { fileSize: maxBytes, files: 1, fields: 3, fieldSize: 16_384 },
+      });
+      if (!part) throw invalidInput('No file: send it in the "file" field.', 'file');
+      let fileType: string;
+      let fields: z.infer<typeof uploadFields>;
+      try {
+        fileType = live.uploads.checkFile(part.mimetype, undefined);
+        fields = parseInput(uploadFields, textFields(part.fields));
+      } catch (error) {
+        part.file.resume(); // discard the bytes so the answer reaches the client
+        throw error;
+      }
+      const caption = live.attachments.caption(fields.message, fields.client_id);
+
+      const hash = createHash('sha256');
+      let size = 0;
+      const measure = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+          hash.update(chunk);
+          size += chunk.length;
+          done(null, chunk);
+        },
+      });
+      await pipeline(part.file, measure, createWriteStream(path, { mode: 0o600 }));
+      if (part.file.truncated) throw live.uploads.tooLarge();
+      if (size === 0) throw invalidInput('The file is empty.', 'file');
+      const sha256 = hash.digest('hex');
+      if (fields.sha256 && fields.sha256 !== sha256) {
+        throw invalidInput('The file does not match its sha256: upload it again.', 'sha256');
+      }
+
+      const file: CompletedFile = {
+        id,
+        fileName: sanitizeFileName(part.filename),
+        fileType,
+        fileSize: size,
+        sha256,
+        storagePath: await live.files.commit(path, id),
+      };
+      const { message, created } = await live.attachments.post(room, user, file, caption);
+      if (created) await live.publish(room, message);
+      return reply.status(201).send({ file_id: id, message });
+    } finally {
+      live.uploads.releaseSlot(user.id);
+      await live.files.discard(path); // nothing left once committed; the partial bytes otherwise
+    }
+  });
+};
+
+/** The text fields that came before the file part, as plain strings. */
+function textFields(fields: MultipartFields): Record<string, string> {
+  const values: Record<string, string> = {};
+  for (const [name, field] of Object.entries(fields)) {
+    const one = Array.isArray(field) ? field[0] : field;
+    if (one?.type === 'field' && typeof one.value === 'string') values[name] = one.value;
+  }
+  return values;
+}

@@ -1,0 +1,119 @@
+/**
+ * Notifications over REST: the signed-in user's list (paged, newest first) and marking one read;
+ * and sending one, for an admin or a service holding the SERVICE_TOKEN. Sending stores the
+ * notification and pushes it through the channel layer to the user's sockets on every node
+ * (or by Web Push when they have none): the "send from anywhere" path of seed 004.
+ */
+import { timingSafeEqual } from 'node:crypto';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { InvalidTokenError } from '../auth/tokens.ts';
+import { currentUser } from './authenticate.ts';
+import { forbidden, notFound, unauthenticated } from './http-error.ts';
+import type { LiveApiDeps } from './live-api.ts';
+import { parseInput } from './parse-input.ts';
+
+const MAX_PAGE = 100;
+
+const listQuery = z.object({
+  before_id: z.coerce.number().int().positive().optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
+});
+
+const idParams = z.object({ id: z.coerce.number().int().positive() });
+
+/** A link the web app may follow: a path on this site, or an http(s) URL. Never `javascript:`. */
+const link = z
+  .string()
+  .max(500)
+  .refine((url) => (url.startsWith('/') && !url.startsWith('//')) || /^https?:\/\/[^\s]+$/i.test(url), {
+    message: 'must be a path starting with "/" or an http(s) URL',
+  });
+
+const newNotification = z
+  .object({
+    user_id: z.number().int().positive().optional(),
+    username: z.string().min(1).max(64).optional(),
+    title: z.string().trim().min(1).max(200),
+    message: z.string().max(2000).default(''),
+    category: z
+      .string()
+      .regex(/^[a-z][a-z0-9_-]{0,31}$/, 'lowercase letters, digits, "_" and "-", at most 32')
+      .default('system'),
+    url: link.nullable().default(null),
+  })
+  .refine((body) => (body.user_id === undefined) !== (body.username === undefined), {
+    message: 'give exactly one of user_id and username',
+    path: ['user_id'],
+  });
+
+export const notificationRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { live }) => {
+  api.get('/notifications/', async (request) => {
+    const { before_id, limit } = parseInput(listQuery, request.query);
+    const me = currentUser(request).userId;
+    // One extra row says whether an older page exists.
+    const rows = await live.notifications.list(me, before_id ?? null, limit + 1);
+    const notifications = rows.slice(0, limit);
+    return {
+      notifications,
+      next_before_id: rows.length > limit ? notifications[notifications.length - 1]!.id : null,
+      unread_count: await live.notifications.unreadCount(me),
+    };
+  });
+
+  api.post('/notifications/:id/read/', async (request) => {
+    const parsed = idParams.safeParse(request.params);
+    if (!parsed.success) throw notFound('Notification not found.');
+    const count = await live.notifications.markRead(currentUser(request).userId, parsed.data.id);
+    return { notification_id: parsed.data.id, unread_count: count };
+  });
+};
+
+/** POST /api/notifications/: its own authentication, as a service has no user account. */
+export const sendNotificationRoute: FastifyPluginAsync<LiveApiDeps> = async (api, deps) => {
+  const { storage, live } = deps;
+
+  api.post('/notifications/', async (request, reply) => {
+    await authorizeSender(request, deps);
+    const input = parseInput(newNotification, request.body);
+    const user =
+      input.user_id !== undefined
+        ? await storage.findUserById(input.user_id)
+        : await storage.findUserByName(input.username!);
+    if (!user) throw notFound('User not found.');
+    const notification = await live.notifications.send({
+      userId: user.id,
+      title: input.title,
+      message: input.message,
+      category: input.category,
+      url: input.url,
+    });
+    return reply.status(201).send({ user_id: user.id, notification });
+  });
+};
+
+async function authorizeSender(request: FastifyRequest, { tokens, storage, live }: LiveApiDeps) {
+  const match = /^Bearer +([^ ]+) *$/i.exec(request.headers.authorization ?? '');
+  if (!match) {
+    throw unauthenticated('Send "Authorization: Bearer <admin access token or SERVICE_TOKEN>".');
+  }
+  const presented = match[1]!;
+  if (live.serviceToken && sameSecret(presented, live.serviceToken)) return;
+  let userId: number;
+  try {
+    userId = (await tokens.verifyAccess(presented)).userId;
+  } catch (error) {
+    if (error instanceof InvalidTokenError) throw unauthenticated(error.message);
+    throw error;
+  }
+  const user = await storage.findUserById(userId);
+  if (!user) throw unauthenticated('Unknown user.');
+  if (!user.isAdmin) throw forbidden('Only admins and services can send notifications.');
+}
+
+/** Constant-time comparison, so the service token cannot be guessed byte by byte from timings. */
+function sameSecret(presented: string, secret: string): boolean {
+  const a = Buffer.from(presented);
+  const b = Buffer.from(secret);
+  return a.length === b.length && timingSafeEqual(a, b);
+}

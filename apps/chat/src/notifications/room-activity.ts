@@ -1,0 +1,135 @@
+/**
+ * Notifications caused by new chat messages, worked off the sender's path:
+ *
+ * - a mention `@username` notifies that user, if they are a member of the room (a private room's
+ *   text never reaches anyone else), whether or not they are looking at the room;
+ * - any message notifies the members who have no chat socket open to the room (RoomPresence,
+ *   cluster-wide), once until they read it — in rooms up to `maxMembers`; bigger rooms only
+ *   notify mentions, as a message to a crowd is not a reason to ping each of them.
+ *
+ * Bounded and coalesced: at most one pending job per room (a burst of messages becomes one
+ * "new messages" check, carrying the latest text, plus every mention), and at most MAX_ROOMS
+ * rooms waiting; beyond that, activity is dropped and counted rather than queued without end.
+ */
+import type { ChatMessage } from '@switchboard/protocol';
+import type { Logger } from 'pino';
+import type { RoomPresence } from '../presence/room-presence.ts';
+import type { Room, Storage } from '../storage/storage.ts';
+import { mentionedNames } from './mentions.ts';
+import type { Notifications } from './notifications.ts';
+
+/** Rooms with activity waiting to be worked off. */
+const MAX_ROOMS = 1000;
+/** Mentions collected for one room while its job waits. */
+const MAX_MENTIONS_PER_JOB = 100;
+const SNIPPET_LENGTH = 140;
+
+interface Job {
+  room: Room;
+  /** The newest message: what the "new messages" notification shows. */
+  latest: ChatMessage;
+  mentions: { name: string; message: ChatMessage }[];
+}
+
+export class RoomActivity {
+  private readonly jobs = new Map<number, Job>();
+  private working: Promise<void> | undefined;
+  private closed = false;
+  /** Room activity dropped because too many rooms were waiting. */
+  dropped = 0;
+
+  constructor(
+    private readonly storage: Storage,
+    private readonly notifications: Notifications,
+    private readonly roomPresence: RoomPresence,
+    private readonly maxMembers: number,
+    private readonly log: Pick<Logger, 'warn'>,
+  ) {}
+
+  /** A message was stored and broadcast; its notifications follow shortly. */
+  messagePosted(room: Room, message: ChatMessage): void {
+    if (this.closed) return;
+    let job = this.jobs.get(room.id);
+    if (!job) {
+      if (this.jobs.size >= MAX_ROOMS) {
+        if (this.dropped++ % 1000 === 0)
+          this.log.warn({ dropped: this.dropped }, 'notification backlog full');
+        return;
+      }
+      job = { room, latest: message, mentions: [] };
+      this.jobs.set(room.id, job);
+    }
+    job.latest = message;
+    for (const name of mentionedNames(message.content)) {
+      if (job.mentions.length < MAX_MENTIONS_PER_JOB) job.mentions.push({ name, message });
+    }
+    this.working ??= this.work();
+  }
+
+  /** Resolves once nothing is waiting (tests, shutdown). */
+  async idle(): Promise<void> {
+    while (this.working) await this.working;
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    this.jobs.clear();
+    await this.idle();
+  }
+
+  private async work(): Promise<void> {
+    for (let next = this.take(); next; next = this.take()) {
+      try {
+        await this.notify(next);
+      } catch (error) {
+        this.log.warn({ err: error, room: next.room.id }, 'could not send message notifications');
+      }
+    }
+    this.working = undefined;
+  }
+
+  private take(): Job | undefined {
+    const first = this.jobs.values().next();
+    if (first.done) return undefined;
+    this.jobs.delete(first.value.room.id);
+    return first.value;
+  }
+
+  private async notify({ room, latest, mentions }: Job): Promise<void> {
+    const url = roomUrl(room.slug);
+    const notified = new Set<number>([latest.author.id]);
+    for (const { name, message } of mentions) {
+      const user = await this.storage.findUserByName(name);
+      if (!user || user.id === message.author.id || !(await this.storage.isMember(room.id, user.id)))
+        continue;
+      notified.add(user.id);
+      await this.notifications.send({
+        userId: user.id,
+        title: `${message.author.username} mentioned you in ${room.name}`,
+        message: snippet(message),
+        category: 'mention',
+        url,
+      });
+    }
+
+    const members = await this.storage.memberIds(room.id);
+    if (members.length > this.maxMembers) return;
+    const candidates = members.filter((id) => !notified.has(id));
+    const absent = await this.roomPresence.absent(room.id, candidates);
+    await this.notifications.sendOnce(absent, {
+      title: `New messages in ${room.name}`,
+      message: `${latest.author.username}: ${snippet(latest)}`,
+      category: 'message',
+      url,
+    });
+  }
+}
+
+/** Where the web app shows a room. */
+export const roomUrl = (slug: string) => `/#/rooms/${encodeURIComponent(slug)}`;
+
+function snippet(message: ChatMessage): string {
+  const text = message.content.trim() || message.attachments.map((a) => a.file_name).join(', ');
+  const chars = [...text];
+  return chars.length > SNIPPET_LENGTH ? `${chars.slice(0, SNIPPET_LENGTH).join('')}…` : text;
+}
