@@ -11,6 +11,7 @@ import { fileURLToPath } from 'node:url';
 import { benchCompression } from './compression.ts';
 import { benchFanOut } from './fan-out.ts';
 import { benchIdleConnections } from './idle-connections.ts';
+import { ensureFileDescriptors } from './lib/fd-limit.ts';
 import { type CaseResult, FigureSink, figure, printTable, writeJson } from './lib/report.ts';
 import { benchPersistedChat } from './persisted-chat.ts';
 
@@ -88,7 +89,11 @@ async function runCase(bench: BenchCase): Promise<CaseResult> {
   return result;
 }
 
+/** Client sockets of the idle-connections case, plus room for everything else. */
+const FILE_DESCRIPTORS_NEEDED = 12_000;
+
 async function main(): Promise<void> {
+  if (!(await ensureFileDescriptors(FILE_DESCRIPTORS_NEEDED))) return;
   const only = process.argv.slice(2);
   const all = [...OWN_CASES, ...MODULE_CASES.map(moduleCase).filter((c) => c !== undefined)];
   const selected = only.length === 0 ? all : all.filter((c) => only.some((name) => c.name.startsWith(name)));
@@ -109,7 +114,7 @@ async function main(): Promise<void> {
 
 main().then(
   // Client sockets and timers of a failed case may linger: the run is over either way.
-  () => process.exit(0),
+  () => process.exit(),
   (error: unknown) => {
     console.error(error);
     process.exit(1);

@@ -3,7 +3,8 @@
  * the load generator's and the two never share an event loop. The child runs one of
  * `bench/lib/servers/*.ts` (see `server-child.ts`) and answers usage questions over IPC.
  *
- * Set BENCH_CPU_PROF=1 to write a V8 CPU profile of every server child to bench/results/profiles/.
+ * Set BENCH_CPU_PROF=1 to write a V8 CPU profile of every server child to bench/results/profiles/
+ * (read them with `bench/lib/cpu-profile-top.ts`).
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -61,11 +62,9 @@ export class ServerProcess<Info = unknown> {
     const script = fileURLToPath(new URL(`./servers/${entry}.ts`, import.meta.url));
     const nodeArgs = ['--import', 'tsx', '--expose-gc'];
     if (process.env.BENCH_CPU_PROF) {
-      nodeArgs.push(
-        '--cpu-prof',
-        `--cpu-prof-dir=${fileURLToPath(new URL('../results/profiles/', import.meta.url))}`,
-        `--cpu-prof-name=${entry}-${Date.now()}.cpuprofile`,
-      );
+      // One directory per child: tsx's loader thread writes a profile of its own beside the main one.
+      const dir = new URL(`../results/profiles/${entry}-${Date.now()}/`, import.meta.url);
+      nodeArgs.push('--cpu-prof', `--cpu-prof-dir=${fileURLToPath(dir)}`);
     }
     const child = spawn(
       'bash',
