@@ -56,7 +56,7 @@ export async function orUnavailable<T>(work: Promise<T>): Promise<T> {
       ErrorCode.SERVICE_UNAVAILABLE,
       error instanceof OverloadedError
         ? error.message
-        : 'The message store is unavailable right now; nothing was changed. Try again shortly.',
+        : 'Storage is unavailable; nothing was stored. Try again.',
     );
     throw Object.assign(refusal, { cause: error });
   }
