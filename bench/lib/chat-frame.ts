@@ -6,7 +6,7 @@ import type { ChatMessage } from '@switchboard/protocol';
 
 export const BENCH_ROOM = 'bench';
 
-/** A typical short chat line; the framed broadcast is about 330 bytes. */
+/** A typical short chat line; the framed broadcast is about 340 bytes. */
 export const CHAT_TEXT = 'The deploy is done, the dashboards look green. Lunch at the usual place?';
 
 /** A type alias, not an interface, so that it fits the channel layer's `LayerMessage`. */
