@@ -1,8 +1,8 @@
 /**
- * A chat room connection (`/ws/chat/{room}/`): the generic connection plus resume. It always
- * connects with `after_seq` (the last change it saw), counts as open once the server's `synced`
- * says the replay is done, and drops replayed duplicates, so listeners see every change of the
- * room exactly once, in order, across any number of reconnects.
+ * A chat room connection (`/ws/chat/{room}/`): the generic connection plus resume. It reconnects
+ * with `after_seq` (the last change it saw), counts as open once the server's `synced` says the
+ * replay is done, and drops replayed duplicates, so listeners see every change of the room
+ * exactly once, in order, across any number of reconnects.
  */
 import { type ConnectionOptions, SwitchboardConnection } from './connection.ts';
 import { endpointUrl } from './endpoint-url.ts';
@@ -18,10 +18,11 @@ export interface ChatRoomOptions
   /** The room's slug. */
   room: string;
   /**
-   * Where this client's view of the room ends: the room's `last_seq` when its history was
-   * loaded (0 for "everything"). Changes after it are replayed before live traffic.
+   * Where this client's view of the room ends, e.g. the highest seq of the history page it shows
+   * (0 for "everything"); changes after it are replayed before live traffic. May instead be given
+   * to `connect(afterSeq)`. Without either, the first connection starts from the present.
    */
-  afterSeq: number;
+  afterSeq?: number;
 }
 
 export type QueuedChatMessage = QueuedFrame<Extract<ChatClientFrame, { type: 'chat_message' }>>;
@@ -45,9 +46,18 @@ export class ChatRoomConnection extends SwitchboardConnection<ChatClientFrame, C
     this.#cursor = cursor;
   }
 
-  /** The highest change seq seen: the next connection resumes after it. */
-  get lastSeq(): number {
+  /** The highest change seq seen (the next connection resumes after it); undefined before any. */
+  get lastSeq(): number | undefined {
     return this.#cursor.lastSeq;
+  }
+
+  /**
+   * Opens the connection. `afterSeq` sets the resume point when it was not known at construction
+   * (create the connection early so sends queue up, connect once the history page is loaded).
+   */
+  override connect(afterSeq?: number): void {
+    if (afterSeq !== undefined) this.#cursor.resumeAfter(afterSeq);
+    super.connect();
   }
 
   /** Messages not yet acknowledged by the server, oldest first (to show as "sending"). */

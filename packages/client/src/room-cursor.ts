@@ -6,25 +6,31 @@
 import type { ChatServerFrame } from './frames.ts';
 
 export class RoomCursor {
-  #lastSeq: number;
+  /** Undefined until a resume point is known: then the first connection starts from "now". */
+  #lastSeq: number | undefined;
 
-  constructor(afterSeq: number) {
+  constructor(afterSeq?: number) {
     this.#lastSeq = afterSeq;
   }
 
-  get lastSeq(): number {
+  get lastSeq(): number | undefined {
     return this.#lastSeq;
+  }
+
+  /** Moves the cursor to `seq` unless it is already further. */
+  resumeAfter(seq: number): void {
+    this.#lastSeq = Math.max(this.#lastSeq ?? seq, seq);
   }
 
   /** False for a change already seen; otherwise advances the cursor and returns true. */
   admit(frame: ChatServerFrame): boolean {
     if (frame.type === 'synced') {
-      this.#lastSeq = Math.max(this.#lastSeq, frame.last_seq);
+      this.resumeAfter(frame.last_seq);
       return true;
     }
     const seq = changeSeq(frame);
     if (seq === undefined) return true;
-    if (seq <= this.#lastSeq) return false;
+    if (this.#lastSeq !== undefined && seq <= this.#lastSeq) return false;
     this.#lastSeq = seq;
     return true;
   }

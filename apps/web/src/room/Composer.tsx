@@ -88,6 +88,7 @@ export function Composer({ disabled, replyTo, editing, onSend, onSaveEdit, onEdi
           placeholder={editing ? 'Edit message' : 'Write a message'}
           aria-label={editing ? 'Edit message' : 'Message'}
           aria-invalid={tooLong}
+          disabled={disabled}
           data-testid="composer"
         />
         <button

@@ -12,6 +12,7 @@ import {
   ChatRoomConnection,
   ConnectionClosedError,
   randomId,
+  ServerError,
 } from '@switchboard/client';
 import { useCallback, useEffect, useMemo, useReducer, useRef, useState } from 'react';
 import { errorText } from '../app/error-text.ts';
@@ -50,29 +51,29 @@ export function useChatRoom(slug: string, username: string) {
   // biome-ignore lint/correctness/useExhaustiveDependencies: a new `attempt` ("Try again") reloads the room.
   useEffect(() => {
     let cancelled = false;
-    let room: ChatRoomConnection | undefined;
+    // Created at once so that messages can be written (and queued, and shown as pending) while
+    // the history loads; it connects when the page is there and says where to resume.
+    const room = new ChatRoomConnection({
+      server: location.origin,
+      room: slug,
+      token: () => api.accessToken(),
+      refreshToken: () => api.refreshAccessToken(),
+      outbox: { key: `${username}/${slug}` },
+    });
+    room.on('chat_message', (frame) => dispatch({ type: 'upsert', message: frame.message }));
+    room.on('message_edited', (frame) => dispatch({ type: 'upsert', message: frame.message }));
+    room.on('message_deleted', (frame) =>
+      dispatch({ type: 'deleted', messageId: frame.message_id, seq: frame.seq }),
+    );
     dispatch({ type: 'reset' });
     setLoadError(null);
+    setConnection(room);
     api.history(slug, { limit: PAGE_SIZE }).then(
       (page) => {
         if (cancelled) return;
         dispatch({ type: 'page', messages: page.messages });
         setOlderCursor(page.next_before_seq);
-        room = new ChatRoomConnection({
-          server: location.origin,
-          room: slug,
-          afterSeq: page.messages.reduce((max, message) => Math.max(max, message.seq), 0),
-          token: () => api.accessToken(),
-          refreshToken: () => api.refreshAccessToken(),
-          outbox: { key: `${username}/${slug}` },
-        });
-        room.on('chat_message', (frame) => dispatch({ type: 'upsert', message: frame.message }));
-        room.on('message_edited', (frame) => dispatch({ type: 'upsert', message: frame.message }));
-        room.on('message_deleted', (frame) =>
-          dispatch({ type: 'deleted', messageId: frame.message_id, seq: frame.seq }),
-        );
-        room.connect();
-        setConnection(room);
+        room.connect(page.messages.reduce((max, message) => Math.max(max, message.seq), 0));
       },
       (caught: unknown) => {
         if (!cancelled) setLoadError(errorText(caught));
@@ -80,7 +81,7 @@ export function useChatRoom(slug: string, username: string) {
     );
     return () => {
       cancelled = true;
-      room?.close();
+      room.close();
       setConnection(null);
     };
   }, [slug, username, attempt]);
@@ -174,20 +175,28 @@ export function useChatRoom(slug: string, username: string) {
   };
 }
 
-/** Tells the server how far the user has read (drives unread counts), at most every few seconds. */
+/**
+ * Tells the server how far the user has read (drives unread counts), at most every few seconds.
+ * A server without read positions answers INVALID_MESSAGE; then this stops asking.
+ */
 function useMarkRead(connection: ChatRoomConnection | null, open: boolean, messages: ChatMessage[]) {
-  const sent = useRef({ seq: 0, at: 0 });
+  const sent = useRef({ seq: 0, at: 0, unsupported: false });
   const timer = useRef<ReturnType<typeof setTimeout> | undefined>(undefined);
   const latestSeq = connection?.lastSeq ?? 0;
   // `messages` only re-runs the effect when something new arrived.
   useEffect(() => {
-    if (!connection || !open || latestSeq <= sent.current.seq || messages.length === 0) return;
-    const wait = Math.max(0, sent.current.at + MARK_READ_EVERY_MS - Date.now());
+    const last = sent.current;
+    if (!connection || !open || last.unsupported || latestSeq <= last.seq || messages.length === 0) return;
+    const wait = Math.max(0, last.at + MARK_READ_EVERY_MS - Date.now());
     clearTimeout(timer.current);
     timer.current = setTimeout(() => {
-      const seq = connection.lastSeq;
-      sent.current = { seq, at: Date.now() };
-      connection.sendEphemeral({ type: 'mark_read', seq });
+      // A hidden tab has not been read: its position is sent when it is looked at again.
+      if (connection.state.status !== 'open' || document.visibilityState === 'hidden') return;
+      const seq = connection.lastSeq ?? 0;
+      sent.current = { ...sent.current, seq, at: Date.now() };
+      connection.send({ type: 'mark_read', seq }).catch((error: unknown) => {
+        if (error instanceof ServerError && error.code === 'INVALID_MESSAGE') sent.current.unsupported = true;
+      });
     }, wait);
     return () => clearTimeout(timer.current);
   }, [connection, open, latestSeq, messages]);
