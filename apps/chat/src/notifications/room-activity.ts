@@ -7,9 +7,11 @@
  *   cluster-wide), once until they read it — in rooms up to `maxMembers`; bigger rooms only
  *   notify mentions, as a message to a crowd is not a reason to ping each of them.
  *
- * Bounded and coalesced: at most one pending job per room (a burst of messages becomes one
- * "new messages" check, carrying the latest text, plus every mention), and at most MAX_ROOMS
- * rooms waiting; beyond that, activity is dropped and counted rather than queued without end.
+ * Bounded and coalesced: the work runs at most once per PASS_INTERVAL_MS, and then one job per
+ * room with activity (a burst of messages becomes one "new messages" check, carrying the latest
+ * text, plus every mention), so a busy room costs a few queries per second, not a few per
+ * message. At most MAX_ROOMS rooms wait; beyond that, activity is dropped and counted rather
+ * than queued without end.
  */
 import type { ChatMessage } from '@switchboard/protocol';
 import type { Logger } from 'pino';
@@ -20,6 +22,8 @@ import type { Notifications } from './notifications.ts';
 
 /** Rooms with activity waiting to be worked off. */
 const MAX_ROOMS = 1000;
+/** Delay before a pass over the waiting rooms: what a burst of messages is coalesced over. */
+const PASS_INTERVAL_MS = 200;
 /** Mentions collected for one room while its job waits. */
 const MAX_MENTIONS_PER_JOB = 100;
 const SNIPPET_LENGTH = 140;
@@ -34,6 +38,7 @@ interface Job {
 export class RoomActivity {
   private readonly jobs = new Map<number, Job>();
   private working: Promise<void> | undefined;
+  private nextPass: NodeJS.Timeout | undefined;
   private closed = false;
   /** Room activity dropped because too many rooms were waiting. */
   dropped = 0;
@@ -63,36 +68,50 @@ export class RoomActivity {
     for (const name of mentionedNames(message.content)) {
       if (job.mentions.length < MAX_MENTIONS_PER_JOB) job.mentions.push({ name, message });
     }
-    this.working ??= this.work();
+    this.schedule();
   }
 
-  /** Resolves once nothing is waiting (tests, shutdown). */
+  /** Works off everything waiting now, without the delay (tests, shutdown). */
   async idle(): Promise<void> {
-    while (this.working) await this.working;
+    while (this.working || this.jobs.size > 0) {
+      if (!this.working) this.startPass();
+      await this.working;
+    }
   }
 
   async close(): Promise<void> {
     this.closed = true;
+    clearTimeout(this.nextPass);
     this.jobs.clear();
     await this.idle();
   }
 
-  private async work(): Promise<void> {
-    for (let next = this.take(); next; next = this.take()) {
-      try {
-        await this.notify(next);
-      } catch (error) {
-        this.log.warn({ err: error, room: next.room.id }, 'could not send message notifications');
-      }
-    }
-    this.working = undefined;
+  private schedule(): void {
+    if (this.nextPass || this.working || this.jobs.size === 0 || this.closed) return;
+    this.nextPass = setTimeout(() => this.startPass(), PASS_INTERVAL_MS);
+    this.nextPass.unref();
   }
 
-  private take(): Job | undefined {
-    const first = this.jobs.values().next();
-    if (first.done) return undefined;
-    this.jobs.delete(first.value.room.id);
-    return first.value;
+  private startPass(): void {
+    clearTimeout(this.nextPass);
+    this.nextPass = undefined;
+    this.working ??= this.pass().finally(() => {
+      this.working = undefined;
+      this.schedule();
+    });
+  }
+
+  /** One pass over the rooms waiting now; activity arriving meanwhile waits for the next pass. */
+  private async pass(): Promise<void> {
+    const batch = [...this.jobs.values()];
+    this.jobs.clear();
+    for (const job of batch) {
+      try {
+        await this.notify(job);
+      } catch (error) {
+        this.log.warn({ err: error, room: job.room.id }, 'could not send message notifications');
+      }
+    }
   }
 
   private async notify({ room, latest, mentions }: Job): Promise<void> {
