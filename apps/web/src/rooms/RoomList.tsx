@@ -32,7 +32,7 @@ export function RoomList({ rooms, error, openSlug }: Props) {
                 data-slug={room.slug}
               >
                 <span className="room-icon" aria-hidden="true">
-                  {room.is_direct ? '@' : room.is_private ? '🔒' : '#'}
+                  {room.is_direct ? '@' : room.is_private ? <LockIcon /> : '#'}
                 </span>
                 <span className="room-name">{room.name}</span>
                 {unread > 0 && (
@@ -47,5 +47,14 @@ export function RoomList({ rooms, error, openSlug }: Props) {
         })}
       </ul>
     </nav>
+  );
+}
+
+/** Drawn rather than an emoji: not every system has an emoji font. */
+function LockIcon() {
+  return (
+    <svg viewBox="0 0 16 16" width="12" height="12" fill="currentColor" aria-hidden="true">
+      <path d="M4 7V5a4 4 0 1 1 8 0v2h.5A1.5 1.5 0 0 1 14 8.5v5a1.5 1.5 0 0 1-1.5 1.5h-9A1.5 1.5 0 0 1 2 13.5v-5A1.5 1.5 0 0 1 3.5 7H4Zm2 0h4V5a2 2 0 1 0-4 0v2Z" />
+    </svg>
   );
 }
