@@ -197,7 +197,9 @@ describe('authorisation', () => {
       expect(await socket.next('error')).toMatchObject({ code: 'PERMISSION_DENIED' });
       expect((await socket.closed()).code).toBe(4403);
     }
-    expect(await watcher.request({ type: 'chat_message', message: 'still here' })).toMatchObject({ type: 'ack' });
+    expect(await watcher.request({ type: 'chat_message', message: 'still here' })).toMatchObject({
+      type: 'ack',
+    });
     expect(watcher.isOpen).toBe(true);
   });
 });
