@@ -178,6 +178,42 @@ describeInBrowser('web app in chromium', { timeout: 180_000 }, () => {
     await eventually(() => banner.count()).toBe(0);
   });
 
+  it('messages written while disconnected survive a page reload and are sent once', async () => {
+    // The test decides whether Bob's chat sockets reach the server; HTTP keeps working.
+    let blocked = true;
+    await bobContext.routeWebSocket(/\/ws\/chat\//, (socket) => {
+      if (blocked) socket.close({ code: 1013, reason: 'blocked by the test' });
+      else socket.connectToServer();
+    });
+    await bob.reload();
+    await eventually(() => bob.getByTestId('connection-banner').getAttribute('data-status')).toMatch(
+      /reconnecting|connecting/,
+    );
+    const kept = ['kept across a reload 1', 'kept across a reload 2'];
+    for (const text of kept) await send(bob, text);
+    await eventually(() => pendingCount(bob)).toBe(2);
+
+    await bob.reload();
+    // Read back from localStorage: shown as pending before any socket could open.
+    await eventually(() => bob.getByTestId('pending-message').allTextContents()).toEqual(
+      kept.map((text) => `${bobName}sending…${text}`),
+    );
+
+    blocked = false;
+    await bob
+      .getByRole('button', { name: 'Retry now' })
+      .click({ timeout: 5_000 })
+      .catch(() => {});
+    for (const page of [alice, bob]) {
+      await eventually(async () => (await messageTexts(page)).slice(-2), {
+        timeout: RECONNECT_TIMEOUT,
+      }).toEqual(kept);
+    }
+    expect((await messageTexts(alice)).filter((text) => kept.includes(text))).toEqual(kept);
+    await eventually(() => pendingCount(bob)).toBe(0);
+    await bobContext.unrouteAll();
+  });
+
   it('the server restarts mid-conversation: both pages reconnect by themselves, nothing lost or doubled', async () => {
     const before = await messageTexts(alice);
     await send(alice, 'just before the crash');
