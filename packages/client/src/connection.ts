@@ -214,16 +214,19 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     return true;
   }
 
-  /** Listens to one server frame type; returns the unsubscribe function. */
-  on<Type extends ServerFrame['type']>(
+  /**
+   * Listens to one server frame type; returns the unsubscribe function. `error` frames that
+   * answer no pending send (a refusal before a close, a rate-limit notice) arrive here too.
+   */
+  on<Type extends (ServerFrame | ErrorFrame)['type']>(
     type: Type,
-    listener: (frame: Extract<ServerFrame, { type: Type }>) => void,
+    listener: (frame: Extract<ServerFrame | ErrorFrame, { type: Type }>) => void,
   ): () => void {
     return this.#frames.on(type, listener as (frame: unknown) => void);
   }
 
-  /** Listens to every server frame (after de-duplication). */
-  onFrame(listener: (frame: ServerFrame) => void): () => void {
+  /** Listens to every server frame (after de-duplication), acks excepted. */
+  onFrame(listener: (frame: ServerFrame | ErrorFrame) => void): () => void {
     return this.#frames.on('*', listener as (frame: unknown) => void);
   }
 

@@ -4,6 +4,7 @@
  */
 import type {
   AckFrame,
+  Attachment,
   ChatMessage,
   chatClientFrames,
   chatServerFrames,
@@ -47,4 +48,4 @@ export type StatusServerFrame = ServerFrameUnion<typeof statusServerFrames>;
  */
 export type MessageAck = AckFrame & { message_id: number; seq: number };
 
-export type { AckFrame, ChatMessage, ErrorFrame };
+export type { AckFrame, Attachment, ChatMessage, ErrorFrame };

@@ -25,6 +25,7 @@ export {
 } from './errors.ts';
 export type {
   AckFrame,
+  Attachment,
   ChatClientFrame,
   ChatMessage,
   ChatServerFrame,

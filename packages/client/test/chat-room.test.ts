@@ -6,6 +6,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import WebSocket from 'ws';
 import {
+  AckTimeoutError,
   type ChatMessage,
   ChatRoomConnection,
   type ChatRoomOptions,
@@ -249,6 +250,30 @@ describe('drops and restarts', () => {
       expect(stored.map((message) => message.content)).toEqual(texts);
       // Acks of resends carry the original id: one id per message, matching storage.
       expect(resolved.map((ack) => ack.message_id)).toEqual(stored.map((message) => message.id));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('an ack that never comes: send rejects with AckTimeoutError, the socket is recycled, the message stored once', async () => {
+    const room = await newRoom();
+    const proxy = await startTcpProxy({ host: '127.0.0.1', port: server.port });
+    try {
+      const connection = connect(alice, room, { server: proxy.url, ackTimeoutMs: 300 });
+      const states = recordStates(connection);
+      await untilState(connection, 'open');
+      proxy.stall();
+
+      const send = connection.sendMessage('into the void');
+      await expect(send).rejects.toBeInstanceOf(AckTimeoutError);
+      // The message carries a client_id, so it stays queued and goes out on the next socket.
+      await vi.waitFor(() => expect(connection.queued).toEqual([]), { timeout: 10_000 });
+      expect(states.find((state) => state.status === 'reconnecting')).toMatchObject({
+        reason: 'ack timeout',
+      });
+      expect((await storedMessages(alice, room)).map((message) => message.content)).toEqual([
+        'into the void',
+      ]);
     } finally {
       await proxy.close();
     }
