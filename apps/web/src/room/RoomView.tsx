@@ -4,6 +4,7 @@ import { useCallback, useState } from 'react';
 import { errorText } from '../app/error-text.ts';
 import { api } from '../app/session.ts';
 import { openRoom } from '../app/use-hash-route.ts';
+import { LiveRoom } from '../extensions/LiveRoom.tsx';
 import { RoomPresence } from '../extensions/RoomPresence.tsx';
 import { TypingIndicator } from '../extensions/TypingIndicator.tsx';
 import { Composer } from './Composer.tsx';
@@ -62,81 +63,83 @@ export function RoomView({ slug, summary, username, onMembershipChange }: Props)
 
   const failedForGood = room.state.status === 'failed';
   return (
-    <section className="room-view" aria-label={summary?.name ?? slug}>
-      <header className="room-header">
-        <a href="#/" className="back-link" aria-label="All rooms">
-          ←
-        </a>
-        <div className="room-title">
-          <h2>{summary?.name ?? slug}</h2>
-          <span className="room-slug">{summary?.is_direct ? 'direct conversation' : `#${slug}`}</span>
-        </div>
-        <RoomPresence room={slug} />
-        {!summary?.is_direct && (
-          <button type="button" className="link-button" onClick={() => setInviting(!inviting)}>
-            Invite
+    <LiveRoom slug={slug} connection={room.connection} username={username}>
+      <section className="room-view" aria-label={summary?.name ?? slug}>
+        <header className="room-header">
+          <a href="#/" className="back-link" aria-label="All rooms">
+            ←
+          </a>
+          <div className="room-title">
+            <h2>{summary?.name ?? slug}</h2>
+            <span className="room-slug">{summary?.is_direct ? 'direct conversation' : `#${slug}`}</span>
+          </div>
+          <RoomPresence room={slug} />
+          {!summary?.is_direct && (
+            <button type="button" className="link-button" onClick={() => setInviting(!inviting)}>
+              Invite
+            </button>
+          )}
+          <button type="button" className="link-button" onClick={leave}>
+            Leave
           </button>
+        </header>
+        {inviting && <InviteForm slug={slug} onClose={() => setInviting(false)} />}
+        <ConnectionBanner
+          state={room.state}
+          queued={room.queuedCount}
+          onRetry={() => room.connection?.retryNow()}
+        />
+        {actionError && (
+          <div className="action-error" role="alert">
+            <span>{actionError}</span>
+            <button type="button" className="link-button" onClick={() => setActionError(null)}>
+              Dismiss
+            </button>
+          </div>
         )}
-        <button type="button" className="link-button" onClick={leave}>
-          Leave
-        </button>
-      </header>
-      {inviting && <InviteForm slug={slug} onClose={() => setInviting(false)} />}
-      <ConnectionBanner
-        state={room.state}
-        queued={room.queuedCount}
-        onRetry={() => room.connection?.retryNow()}
-      />
-      {actionError && (
-        <div className="action-error" role="alert">
-          <span>{actionError}</span>
-          <button type="button" className="link-button" onClick={() => setActionError(null)}>
-            Dismiss
-          </button>
-        </div>
-      )}
-      {room.loadError && (
-        <div className="action-error" role="alert">
-          <span>{room.loadError}</span>
-          <button type="button" className="link-button" onClick={room.reload}>
-            Try again
-          </button>
-        </div>
-      )}
-      <MessageList
-        messages={room.timeline.messages}
-        byId={room.timeline.byId}
-        pending={room.pending}
-        failed={room.failed}
-        username={username}
-        hasOlder={room.hasOlder}
-        loadingOlder={room.loadingOlder}
-        onLoadOlder={room.loadOlder}
-        onReply={startReply}
-        onEdit={startEdit}
-        onDelete={remove}
-        onRetryFailed={room.retryFailed}
-        onDismissFailed={room.dismissFailed}
-      />
-      <TypingIndicator connection={room.connection} />
-      <Composer
-        disabled={!room.connection || failedForGood}
-        replyTo={replyTo}
-        editing={editing}
-        onSend={(text) => {
-          room.send(text, replyTo?.id ?? null);
-          setReplyTo(null);
-        }}
-        onSaveEdit={(message, text) => {
-          report(room.edit(message.id, text));
-          setEditing(null);
-        }}
-        onEditLast={editLast}
-        onCancel={() => {
-          setEditing(null);
-          setReplyTo(null);
-        }}
-      />
-    </section>
+        {room.loadError && (
+          <div className="action-error" role="alert">
+            <span>{room.loadError}</span>
+            <button type="button" className="link-button" onClick={room.reload}>
+              Try again
+            </button>
+          </div>
+        )}
+        <MessageList
+          messages={room.timeline.messages}
+          byId={room.timeline.byId}
+          pending={room.pending}
+          failed={room.failed}
+          username={username}
+          hasOlder={room.hasOlder}
+          loadingOlder={room.loadingOlder}
+          onLoadOlder={room.loadOlder}
+          onReply={startReply}
+          onEdit={startEdit}
+          onDelete={remove}
+          onRetryFailed={room.retryFailed}
+          onDismissFailed={room.dismissFailed}
+        />
+        <TypingIndicator connection={room.connection} />
+        <Composer
+          disabled={!room.connection || failedForGood}
+          replyTo={replyTo}
+          editing={editing}
+          onSend={(text) => {
+            room.send(text, replyTo?.id ?? null);
+            setReplyTo(null);
+          }}
+          onSaveEdit={(message, text) => {
+            report(room.edit(message.id, text));
+            setEditing(null);
+          }}
+          onEditLast={editLast}
+          onCancel={() => {
+            setEditing(null);
+            setReplyTo(null);
+          }}
+        />
+      </section>
+    </LiveRoom>
   );
 }
