@@ -179,36 +179,46 @@ describeInBrowser('web app in chromium', { timeout: 180_000 }, () => {
   });
 
   it('messages written while disconnected survive a page reload and are sent once', async () => {
-    // The test decides whether Bob's chat sockets reach the server; HTTP keeps working.
-    let blocked = true;
-    await bobContext.routeWebSocket(/\/ws\/chat\//, (socket) => {
-      if (blocked) socket.close({ code: 1013, reason: 'blocked by the test' });
-      else socket.connectToServer();
-    });
-    await bob.reload();
-    await eventually(() => bob.getByTestId('connection-banner').getAttribute('data-status')).toMatch(
-      /reconnecting|connecting/,
-    );
-    const kept = ['kept across a reload 1', 'kept across a reload 2'];
-    for (const text of kept) await send(bob, text);
-    await eventually(() => pendingCount(bob)).toBe(2);
+    // A second browser of Bob's, whose chat sockets the test lets through or not (HTTP always
+    // works). Playwright's socket routing replaces the page's WebSocket with a shim that throws
+    // its own errors on unload, so this browser is kept apart from the pages checked for errors.
+    const device = await browser.newContext({ viewport: { width: 1000, height: 700 } });
+    try {
+      let blocked = true;
+      await device.routeWebSocket(/\/ws\/chat\//, (socket) => {
+        if (blocked) socket.close({ code: 1013, reason: 'blocked by the test' });
+        else socket.connectToServer();
+      });
+      const page = await device.newPage();
+      await page.goto(`${server.url}/#/rooms/${room}`);
+      await page.getByLabel('Username').fill(bobName);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).last().click();
+      await eventually(() => page.getByTestId('connection-banner').getAttribute('data-status')).toMatch(
+        /reconnecting|connecting/,
+      );
+      const kept = ['kept across a reload 1', 'kept across a reload 2'];
+      for (const text of kept) await send(page, text);
+      await eventually(() => pendingCount(page)).toBe(2);
 
-    await bob.reload();
-    // Read back from localStorage: shown as pending before any socket could open.
-    await eventually(() => bob.getByTestId('pending-message').allTextContents()).toEqual(
-      kept.map((text) => `${bobName}sending…${text}`),
-    );
+      await page.reload();
+      // Read back from localStorage: shown as pending before any socket could open.
+      await eventually(() => page.getByTestId('pending-message').allTextContents()).toEqual(
+        kept.map((text) => `${bobName}sending…${text}`),
+      );
 
-    // Unblocked: the page's own backoff brings the socket back and the queue goes out.
-    blocked = false;
-    for (const page of [alice, bob]) {
-      await eventually(async () => (await messageTexts(page)).slice(-2), {
-        timeout: RECONNECT_TIMEOUT,
-      }).toEqual(kept);
+      // Unblocked: the page's own backoff brings the socket back and the queue goes out.
+      blocked = false;
+      for (const reader of [alice, bob, page]) {
+        await eventually(async () => (await messageTexts(reader)).slice(-2), {
+          timeout: RECONNECT_TIMEOUT,
+        }).toEqual(kept);
+      }
+      expect((await messageTexts(alice)).filter((text) => kept.includes(text))).toEqual(kept);
+      await eventually(() => pendingCount(page)).toBe(0);
+    } finally {
+      await device.close();
     }
-    expect((await messageTexts(alice)).filter((text) => kept.includes(text))).toEqual(kept);
-    await eventually(() => pendingCount(bob)).toBe(0);
-    await bobContext.unrouteAll();
   });
 
   it('the server restarts mid-conversation: both pages reconnect by themselves, nothing lost or doubled', async () => {

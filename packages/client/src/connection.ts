@@ -90,6 +90,9 @@ interface Waiter {
   reject(error: Error): void;
 }
 
+/** WebSocket.OPEN, the same in the DOM and in `ws`. */
+const SOCKET_OPEN = 1;
+
 /** Once open this long without a refusal, the connection is trusted: backoff and token-refresh reset. */
 const TRUSTED_AFTER_MS = 2_000;
 
@@ -209,8 +212,9 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
 
   /** Fire-and-forget (typing indicators, presence pings): written now if open, else dropped. */
   sendEphemeral(frame: Outgoing<ClientFrame>): boolean {
-    if (this.#state.status !== 'open' || !this.#socket) return false;
-    this.#socket.send(JSON.stringify(frame));
+    const socket = this.#writableSocket();
+    if (this.#state.status !== 'open' || !socket) return false;
+    socket.send(JSON.stringify(frame));
     return true;
   }
 
@@ -455,8 +459,10 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   // --- outbox and replies ---------------------------------------------------------------------
 
   #write(entry: OutboxEntry<ClientFrame>): void {
-    if (!this.#socket) return;
-    this.#socket.send(JSON.stringify(entry.frame));
+    // A socket already closing keeps the entry unwritten: the next socket sends it.
+    const socket = this.#writableSocket();
+    if (!socket) return;
+    socket.send(JSON.stringify(entry.frame));
     entry.written = true;
     const ref = entry.frame.ref;
     this.#ackTimers.set(
@@ -527,6 +533,11 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     return bytes > limit
       ? new SwitchboardError(`The frame is ${bytes} bytes; the limit is ${limit}.`)
       : undefined;
+  }
+
+  /** The socket, if it can take a frame right now (its close event may still be on its way). */
+  #writableSocket(): WebSocketLike | undefined {
+    return this.#socket?.readyState === SOCKET_OPEN ? this.#socket : undefined;
   }
 
   #clearTimers(): void {
