@@ -70,7 +70,8 @@ export class LiveFeatures {
 
     const vapid = loadVapidKeys(config.dataDir, live.push.vapid);
     if (vapid.generated) {
-      log.warn(
+      // Harmless on one node; in a cluster, nodes with different pairs break each other's subscriptions.
+      log[config.redisUrl ? 'warn' : 'info'](
         { file: `${config.dataDir}/vapid-keys.json` },
         'VAPID keys are not configured: using a pair generated for this data directory. Set VAPID_PUBLIC_KEY / VAPID_PRIVATE_KEY (the same on every node) in production.',
       );
