@@ -42,6 +42,7 @@ export type CloseCode = (typeof CloseCode)[keyof typeof CloseCode];
 /** Close codes after which a client must not reconnect on its own. */
 export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.NORMAL,
+  CloseCode.INVALID_REQUEST,
   CloseCode.FORBIDDEN,
   CloseCode.NOT_FOUND,
 ]);
