@@ -206,7 +206,7 @@ function parseAfterSeq(raw: string | null): number | undefined {
   if (!/^\d{1,15}$/.test(raw)) {
     throw new WsError(ErrorCode.INVALID_MESSAGE, 'after_seq must be a whole number.', {
       field: 'after_seq',
-      closeCode: 4400,
+      closeCode: CloseCode.INVALID_REQUEST,
     });
   }
   return Number(raw);
