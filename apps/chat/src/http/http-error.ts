@@ -4,6 +4,7 @@
  */
 import { ErrorCode } from '@switchboard/protocol';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import { isStorageUnavailable } from '../chat/storage-unavailable.ts';
 import { ConflictError, NotFoundError, OverloadedError } from '../storage/storage.ts';
 
 /** REST-only code: the protocol has none for "already exists". */
@@ -63,8 +64,9 @@ function toHttpError(error: unknown): HttpError | null {
   if (error instanceof HttpError) return error;
   if (error instanceof ConflictError) return conflict(error.message);
   if (error instanceof NotFoundError) return notFound(error.message);
-  if (error instanceof OverloadedError)
-    return new HttpError(503, ErrorCode.SERVICE_UNAVAILABLE, error.message);
+  if (error instanceof OverloadedError || isStorageUnavailable(error)) {
+    return new HttpError(503, ErrorCode.SERVICE_UNAVAILABLE, 'Storage is unavailable; try again.');
+  }
   // Fastify's own refusals (malformed JSON, wrong content type, body too large) carry a 4xx status.
   const status = (error as Partial<FastifyError>)?.statusCode;
   if (typeof status === 'number' && status >= 400 && status < 500) {

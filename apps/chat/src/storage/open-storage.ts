@@ -52,6 +52,10 @@ export async function openPostgresStorage(connectionString: string, poolSize = 1
     // Fail a query instead of waiting forever when the database is unreachable or the pool is exhausted.
     connectionTimeoutMillis: 5_000,
     idleTimeoutMillis: 30_000,
+    // A database that drops packets instead of refusing them must not hold a query (and its
+    // sender's ack) forever: time it out, and let TCP keep-alive notice a dead peer.
+    query_timeout: 15_000,
+    keepAlive: true,
   });
   // A connection lost under a client must not crash the process: the pool's own listener only
   // covers idle clients, and a client checked out (between a transaction's statements, or while
