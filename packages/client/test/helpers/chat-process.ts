@@ -30,7 +30,7 @@ export interface ChatProcess {
 
 export async function startChatProcess(env: Record<string, string> = {}): Promise<ChatProcess> {
   const port = await freePort();
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-client-test-'));
+  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-chat-process-'));
   const jwtSecret = randomBytes(32).toString('base64url');
   const url = `http://127.0.0.1:${port}`;
   let child: ChildProcess | undefined;
