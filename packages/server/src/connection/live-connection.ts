@@ -346,15 +346,7 @@ export class LiveConnection implements Connection<unknown> {
   private finish(code: number): Promise<void> {
     this.finished ??= (async () => {
       if (this.handling) await this.handling;
-      const { layer } = this.settings;
-      await Promise.all(
-        [...this.groups].map((group) =>
-          layer
-            .groupDiscard(group, this.channelName)
-            .catch((error: unknown) => this.log.warn({ err: error, group }, 'groupDiscard failed')),
-        ),
-      );
-      layer.removeChannel(this.channelName);
+      await this.leaveLayer();
       try {
         await this.consumer?.disconnect?.(this, code);
       } catch (error) {
