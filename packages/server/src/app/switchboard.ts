@@ -10,7 +10,7 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode } from '@switchboard/protocol/envelope';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
-import { WebSocketServer } from 'ws';
+import { type WebSocket, WebSocketServer } from 'ws';
 import { type Authenticator, BEARER_SUBPROTOCOL } from '../auth/authenticator.ts';
 import { LiveConnection } from '../connection/live-connection.ts';
 import type { AnyConsumer, ConsumerSpec, MessageSchemas, RateRule } from '../consumer/consumer.ts';
@@ -137,15 +137,28 @@ export class Switchboard {
       return;
     }
     // Every upgrade is accepted so that even a refusal can be read by a browser: error frame, then close code.
-    this.wss.handleUpgrade(request, socket, head, (ws) => {
-      const url = new URL(request.url ?? '/', 'http://localhost');
-      const conn = new LiveConnection(ws, url.searchParams, this.settings);
-      this.connections.add(conn);
-      ws.once('close', (code) => {
-        this.connections.delete(conn);
-        void conn.onClosed(code);
-      });
-      void this.open(conn, request, url);
+    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+  }
+
+  private accept(ws: WebSocket, request: IncomingMessage): void {
+    const url = new URL(request.url ?? '/', 'http://localhost');
+    // Consumers see the query without the credential in it.
+    const query = new URLSearchParams(url.search);
+    query.delete('token');
+    const conn = new LiveConnection(ws, query, this.settings);
+    this.track(conn, ws);
+    void this.open(conn, request, url);
+  }
+
+  /**
+   * Kept apart from `accept` on purpose: this listener lives as long as the socket, and a closure
+   * created there would keep the upgrade request, its headers and the token alive with it.
+   */
+  private track(conn: LiveConnection, ws: WebSocket): void {
+    this.connections.add(conn);
+    ws.once('close', (code) => {
+      this.connections.delete(conn);
+      void conn.onClosed(code);
     });
   }
 
