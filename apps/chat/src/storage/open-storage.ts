@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
-import { Kysely, PostgresDialect, SqliteDialect } from 'kysely';
+import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import { KyselyStorage } from './kysely-storage.ts';
 import type { Database } from './schema.ts';
@@ -42,7 +42,37 @@ export async function openSqliteStorage(file: string): Promise<Storage> {
   database.pragma('foreign_keys = ON');
   // Another process (or a second connection) writing: wait for its commit rather than fail.
   database.pragma('busy_timeout = 5000');
-  return new KyselyStorage(new Kysely<Database>({ dialect: new SqliteDialect({ database }) }), 'sqlite');
+  const cached = withStatementCache(database, STATEMENT_CACHE_SIZE);
+  return new KyselyStorage(
+    new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) }),
+    'sqlite',
+  );
+}
+
+/** Enough for every distinct query the app issues, with room for batch sizes; bounded all the same. */
+const STATEMENT_CACHE_SIZE = 512;
+
+/**
+ * Kysely prepares every query anew, and preparing is a measurable share of a SQLite write. A
+ * better-sqlite3 statement is reusable, and Kysely runs one query at a time on this single
+ * connection, so recent statements are kept by SQL text (least recently used goes first).
+ */
+function withStatementCache(
+  database: SqliteDatabase.Database,
+  size: number,
+): SqliteDialectConfig['database'] {
+  const statements = new Map<string, SqliteDatabase.Statement>();
+  return {
+    close: () => database.close(),
+    prepare(sql: string) {
+      let statement = statements.get(sql);
+      if (statement) statements.delete(sql);
+      else statement = database.prepare(sql);
+      statements.set(sql, statement);
+      if (statements.size > size) statements.delete(statements.keys().next().value!);
+      return statement;
+    },
+  };
 }
 
 export async function openPostgresStorage(connectionString: string, poolSize = 10): Promise<Storage> {
