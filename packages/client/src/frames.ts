@@ -6,6 +6,7 @@ import type {
   AckFrame,
   Attachment,
   ChatMessage,
+  ChatMessageAck,
   chatClientFrames,
   chatServerFrames,
   ErrorFrame,
@@ -42,10 +43,7 @@ export type NotificationServerFrame = ServerFrameUnion<typeof notificationServer
 export type StatusClientFrame = FrameUnion<typeof statusClientFrames>;
 export type StatusServerFrame = ServerFrameUnion<typeof statusServerFrames>;
 
-/**
- * The ack of a stored chat message. The protocol's ack envelope is open-ended (`looseObject`);
- * these are the result fields the chat consumer adds for `chat_message`.
- */
-export type MessageAck = AckFrame & { message_id: number; seq: number };
+/** The ack of a stored chat message (its id and seq, or the original's for a resend). */
+export type MessageAck = ChatMessageAck;
 
 export type { AckFrame, Attachment, ChatMessage, ErrorFrame };

@@ -113,6 +113,27 @@ export const uploadProgressEvent = z.object({
 /** Sent once after the `after_seq` replay: everything from here on is live. */
 export const syncedEvent = z.object({ type: z.literal('synced'), room: roomSlug, last_seq: z.number() });
 
+// --- acks: the result fields a `ref`'d client frame's ack carries -----------------------------
+
+/** Ack of `chat_message` (and of the last `upload_chunk`, which posts one): only once it is stored. */
+export const chatMessageAck = z.object({
+  type: z.literal('ack'),
+  ref,
+  message_id: id,
+  seq: id,
+  client_id: clientId.nullable(),
+  /** True when this client_id was already stored: nothing new was written, these are the original's id and seq. */
+  duplicate: z.boolean(),
+});
+export type ChatMessageAck = z.infer<typeof chatMessageAck>;
+
+/** Ack of `edit_message` and `delete_message`: the change's seq. */
+export const messageChangeAck = z.object({ type: z.literal('ack'), ref, message_id: id, seq: id });
+export type MessageChangeAck = z.infer<typeof messageChangeAck>;
+
+/** Result fields of an ack, as a handler returns them (the framework adds `type` and `ref`). */
+export type AckResult<A> = Omit<A, 'type' | 'ref'>;
+
 export const chatServerFrames = {
   chat_message: chatMessageEvent,
   message_edited: messageEditedEvent,

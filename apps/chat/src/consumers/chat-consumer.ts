@@ -5,10 +5,13 @@
  * mark_read (read receipts), and chunked file uploads that end in a message with an attachment.
  */
 import {
+  type AckResult,
+  type ChatMessageAck,
   CloseCode,
   chatClientFrames,
   chatServerFrames,
   ErrorCode,
+  type MessageChangeAck,
   type UserRef,
 } from '@switchboard/protocol';
 import { type Connection, defineConsumer, type LayerMessage, WsError } from '@switchboard/server';
@@ -115,14 +118,14 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
           seq: message.seq,
           client_id: message.client_id,
           duplicate: !created,
-        };
+        } satisfies AckResult<ChatMessageAck>;
       },
 
       async edit_message(conn, frame) {
         const { room, user } = conn.state;
         const message = await rooms.edit(room, user, frame.message_id, frame.new_content);
         conn.afterReply(() => rooms.announce(room, { type: 'message_edited', message }));
-        return { message_id: message.id, seq: message.seq };
+        return { message_id: message.id, seq: message.seq } satisfies AckResult<MessageChangeAck>;
       },
 
       async delete_message(conn, frame) {
@@ -136,7 +139,7 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
             room: room.slug,
           }),
         );
-        return { message_id: frame.message_id, seq };
+        return { message_id: frame.message_id, seq } satisfies AckResult<MessageChangeAck>;
       },
 
       async typing(conn, frame) {
