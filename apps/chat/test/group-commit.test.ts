@@ -87,29 +87,4 @@ describe('group commit', () => {
     await expect(Promise.all(accepted)).resolves.toEqual(['stored 1', 'stored 2']);
     await expect(queue.submit(3)).rejects.toThrow('closed');
   });
-
-  it('with concurrency, starts the next batch while one is still being written', async () => {
-    let release: () => void = () => {};
-    const gate = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const started: number[][] = [];
-    const queue = new GroupCommit<number, number>(
-      async (items) => {
-        started.push([...items]);
-        if (items[0] === 1) await gate;
-        return items;
-      },
-      { maxBatch: 100, maxPending: 100, isItemError: () => false, concurrency: 2 },
-    );
-    const first = queue.submit(1);
-    await new Promise((resolve) => setImmediate(resolve));
-    const second = queue.submit(2);
-    await new Promise((resolve) => setTimeout(resolve, 20));
-    expect(started).toEqual([[1], [2]]);
-    expect(await second).toBe(2);
-    release();
-    expect(await first).toBe(1);
-    await queue.close();
-  });
 });

@@ -13,11 +13,6 @@ export interface GroupCommitOptions {
   maxPending: number;
   /** Whether a batch's failure may be caused by a single item, so retrying items alone makes sense. */
   isItemError: (error: unknown) => boolean;
-  /**
-   * Batches in flight at once (default 1). More than one overlaps one batch's round trips with
-   * another's commit, for a database reached over a network; a single-connection database gains nothing.
-   */
-  concurrency?: number;
 }
 
 interface Pending<I, O> {
@@ -28,10 +23,8 @@ interface Pending<I, O> {
 
 export class GroupCommit<I, O> {
   private pending: Pending<I, O>[] = [];
-  private inFlight = 0;
-  private scheduled = false;
+  private flushing: Promise<void> | null = null;
   private closed = false;
-  private readonly drained: (() => void)[] = [];
 
   /** `commitBatch` writes the items in one transaction and returns their results in order. */
   constructor(
@@ -46,35 +39,24 @@ export class GroupCommit<I, O> {
     }
     return new Promise<O>((resolve, reject) => {
       this.pending.push({ item, resolve, reject });
-      if (!this.scheduled) {
-        this.scheduled = true;
-        // setImmediate runs after the current turn's I/O callbacks, collecting every call made in it.
-        setImmediate(() => {
-          this.scheduled = false;
-          this.pump();
-        });
-      }
+      // setImmediate runs after the current turn's I/O callbacks, collecting every call made in it.
+      this.flushing ??= new Promise<void>((done) => setImmediate(() => this.flush().finally(done)));
     });
   }
 
   /** Stops accepting items and waits until every accepted one is settled. */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.pending.length === 0 && this.inFlight === 0) return;
-    await new Promise<void>((resolve) => this.drained.push(resolve));
+    while (this.flushing) await this.flushing;
   }
 
-  /** Starts batches while there is work and room; each finished batch pumps again. */
-  private pump(): void {
-    const concurrency = this.options.concurrency ?? 1;
-    while (this.pending.length > 0 && this.inFlight < concurrency) {
-      const batch = this.pending.splice(0, this.options.maxBatch);
-      this.inFlight++;
-      void this.commit(batch).finally(() => {
-        this.inFlight--;
-        if (this.pending.length > 0) this.pump();
-        else if (this.inFlight === 0) for (const resolve of this.drained.splice(0)) resolve();
-      });
+  private async flush(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        await this.commit(this.pending.splice(0, this.options.maxBatch));
+      }
+    } finally {
+      this.flushing = null;
     }
   }
 

@@ -43,8 +43,6 @@ const MAX_PAGE = 1000;
 const NOTIFY_BATCH = 200;
 /** Most messages committed in one transaction: bounds statement size and a batch's latency. */
 const MAX_APPEND_BATCH = 512;
-/** Append transactions in flight at once on PostgreSQL (the pool has 10 connections). */
-const PG_CONCURRENT_BATCHES = 3;
 /** Most appends waiting for the database before new ones are refused. */
 const MAX_PENDING_APPENDS = 20_000;
 
@@ -58,9 +56,6 @@ export class KyselyStorage implements Storage {
     this.appends = new GroupCommit((batch) => this.commitAppends(batch), {
       maxBatch: MAX_APPEND_BATCH,
       maxPending: MAX_PENDING_APPENDS,
-      // PostgreSQL: overlap a batch's round trips with the previous batch's commit (the room's row
-      // lock still orders their seqs). SQLite has one connection: batches run one after another.
-      concurrency: dialect === 'postgres' ? PG_CONCURRENT_BATCHES : 1,
       isItemError: (e) =>
         e instanceof ResendInBatchError ||
         e instanceof NotFoundError ||
