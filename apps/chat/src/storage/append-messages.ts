@@ -1,15 +1,16 @@
 /**
  * Writes a batch of new messages in one transaction with a bounded number of statements (per room:
- * one to claim the seq counter, one to advance it; for the batch: authors, messages, change log),
- * so one commit — one durable sync — serves the whole batch.
+ * one that claims the batch's seqs; for the batch: messages, change log; the authors are read
+ * before), so one commit — one durable sync — serves the whole batch, and the room's lock is held
+ * for as few round trips as possible.
  *
  * Seqs stay gapless and unique with several writers: claiming a room's counter is an UPDATE of its
  * row, which PostgreSQL row-locks until commit and which takes SQLite's single write lock. Rooms are
  * claimed in id order so two batches never wait on each other in a cycle.
  *
  * Idempotency rests on the (author_id, client_id) unique constraint: rows that hit it are skipped by
- * ON CONFLICT DO NOTHING. A lone message that was skipped returns the stored original and leaves
- * the counter untouched. In a larger batch a skipped row would leave a hole in the seqs just
+ * ON CONFLICT DO NOTHING. A lone message that was skipped returns the stored original, and its
+ * transaction is rolled back so the seq it claimed is not used up. In a larger batch a skipped row would leave a hole in the seqs just
  * assigned, so the batch is abandoned (rolled back) and the group commit retries its items one by one.
  */
 import type { Kysely } from 'kysely';
@@ -20,103 +21,108 @@ import { type NewMessage, NotFoundError, type StoredMessage } from './storage.ts
 /** A batch of more than one message contained a resend; retry its items alone. */
 export class ResendInBatchError extends Error {}
 
+/** A lone resend: the transaction is rolled back (its claimed seq with it) and the original returned. */
+class ResentOriginal extends Error {
+  constructor(readonly original: StoredMessage) {
+    super('resent');
+  }
+}
+
 export async function appendMessages(db: Kysely<Database>, inputs: NewMessage[]): Promise<StoredMessage[]> {
-  return db.transaction().execute(async (trx) => {
-    const now = new Date().toISOString();
+  // Read before the transaction: the room lock below is held until commit, so everything that can
+  // happen outside it does (the messages' foreign key still guards against a vanished author).
+  const authorIds = [...new Set(inputs.map((m) => m.authorId))];
+  const authors = new Map(
+    (
+      await db.selectFrom('users').select(['id', 'username', 'avatar']).where('id', 'in', authorIds).execute()
+    ).map((u) => [u.id, u]),
+  );
+  if (authors.size !== authorIds.length) throw new NotFoundError('User not found.');
+  const perRoom = new Map<number, number>();
+  for (const m of inputs) perRoom.set(m.roomId, (perRoom.get(m.roomId) ?? 0) + 1);
 
-    const nextSeq = new Map<number, { slug: string; next: number }>();
-    const roomIds = [...new Set(inputs.map((m) => m.roomId))].sort((a, b) => a - b);
-    for (const roomId of roomIds) {
-      const room = await trx
-        .updateTable('rooms')
-        .set((eb) => ({ last_seq: eb.ref('last_seq') }))
-        .where('id', '=', roomId)
-        .returning(['slug', 'last_seq'])
-        .executeTakeFirst();
-      if (!room) throw new NotFoundError('Room not found.');
-      nextSeq.set(roomId, { slug: room.slug, next: room.last_seq + 1 });
-    }
+  try {
+    return await db.transaction().execute(async (trx) => {
+      const now = new Date().toISOString();
 
-    const authorIds = [...new Set(inputs.map((m) => m.authorId))];
-    const authors = new Map(
-      (
-        await trx
-          .selectFrom('users')
-          .select(['id', 'username', 'avatar'])
-          .where('id', 'in', authorIds)
-          .execute()
-      ).map((u) => [u.id, u]),
-    );
-    if (authors.size !== authorIds.length) throw new NotFoundError('User not found.');
+      // Claim each room's seqs in one statement, which also takes the room's lock until commit.
+      const nextSeq = new Map<number, { slug: string; next: number }>();
+      for (const roomId of [...perRoom.keys()].sort((a, b) => a - b)) {
+        const count = perRoom.get(roomId)!;
+        const room = await trx
+          .updateTable('rooms')
+          .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
+          .where('id', '=', roomId)
+          .returning(['slug', 'last_seq'])
+          .executeTakeFirst();
+        if (!room) throw new NotFoundError('Room not found.');
+        nextSeq.set(roomId, { slug: room.slug, next: room.last_seq - count + 1 });
+      }
 
-    const rows = inputs.map((m) => ({
-      room_id: m.roomId,
-      author_id: m.authorId,
-      seq: nextSeq.get(m.roomId)!.next++,
-      content: m.content,
-      reply_to: m.replyTo,
-      client_id: m.clientId,
-      attachments: JSON.stringify(m.attachments),
-      edited: 0,
-      deleted: 0,
-      created_at: now,
-    }));
-    const inserted = await trx
-      .insertInto('messages')
-      .values(rows)
-      .onConflict((oc) => oc.columns(['author_id', 'client_id']).doNothing())
-      .returning(['id', 'room_id', 'seq'])
-      .execute();
-
-    if (inserted.length < rows.length) {
-      if (inputs.length > 1) throw new ResendInBatchError('A batch contained a resent message.');
-      const resent = inputs[0]!;
-      const original = await selectMessages(trx)
-        .where('m.author_id', '=', resent.authorId)
-        .where('m.client_id', '=', resent.clientId!)
-        .executeTakeFirstOrThrow();
-      return [{ message: toChatMessage(original), created: false }];
-    }
-
-    const idBySeq = new Map(inserted.map((r) => [`${r.room_id}:${r.seq}`, r.id]));
-    const ids = rows.map((r) => idBySeq.get(`${r.room_id}:${r.seq}`)!);
-    await trx
-      .insertInto('room_changes')
-      .values(
-        rows.map((r, i) => ({
-          room_id: r.room_id,
-          seq: r.seq,
-          kind: 'created' as const,
-          message_id: ids[i]!,
-        })),
-      )
-      .execute();
-    for (const roomId of roomIds) {
-      await trx
-        .updateTable('rooms')
-        .set({ last_seq: nextSeq.get(roomId)!.next - 1 })
-        .where('id', '=', roomId)
+      const rows = inputs.map((m) => ({
+        room_id: m.roomId,
+        author_id: m.authorId,
+        seq: nextSeq.get(m.roomId)!.next++,
+        content: m.content,
+        reply_to: m.replyTo,
+        client_id: m.clientId,
+        attachments: JSON.stringify(m.attachments),
+        edited: 0,
+        deleted: 0,
+        created_at: now,
+      }));
+      const inserted = await trx
+        .insertInto('messages')
+        .values(rows)
+        .onConflict((oc) => oc.columns(['author_id', 'client_id']).doNothing())
+        .returning(['id', 'room_id', 'seq'])
         .execute();
-    }
 
-    return rows.map((r, i) => {
-      const author = authors.get(r.author_id)!;
-      return {
-        created: true,
-        message: {
-          id: ids[i]!,
-          seq: r.seq,
-          room: nextSeq.get(r.room_id)!.slug,
-          content: r.content,
-          author: { id: author.id, username: author.username, avatar: author.avatar },
-          timestamp: now,
-          reply_to: r.reply_to,
-          attachments: inputs[i]!.attachments,
-          edited: false,
-          deleted: false,
-          client_id: r.client_id,
-        },
-      };
+      if (inserted.length < rows.length) {
+        if (inputs.length > 1) throw new ResendInBatchError('A batch contained a resent message.');
+        const resent = inputs[0]!;
+        const original = await selectMessages(trx)
+          .where('m.author_id', '=', resent.authorId)
+          .where('m.client_id', '=', resent.clientId!)
+          .executeTakeFirstOrThrow();
+        throw new ResentOriginal({ message: toChatMessage(original), created: false });
+      }
+
+      const idBySeq = new Map(inserted.map((r) => [`${r.room_id}:${r.seq}`, r.id]));
+      const ids = rows.map((r) => idBySeq.get(`${r.room_id}:${r.seq}`)!);
+      await trx
+        .insertInto('room_changes')
+        .values(
+          rows.map((r, i) => ({
+            room_id: r.room_id,
+            seq: r.seq,
+            kind: 'created' as const,
+            message_id: ids[i]!,
+          })),
+        )
+        .execute();
+      return rows.map((r, i) => {
+        const author = authors.get(r.author_id)!;
+        return {
+          created: true,
+          message: {
+            id: ids[i]!,
+            seq: r.seq,
+            room: nextSeq.get(r.room_id)!.slug,
+            content: r.content,
+            author: { id: author.id, username: author.username, avatar: author.avatar },
+            timestamp: now,
+            reply_to: r.reply_to,
+            attachments: inputs[i]!.attachments,
+            edited: false,
+            deleted: false,
+            client_id: r.client_id,
+          },
+        };
+      });
     });
-  });
+  } catch (error) {
+    if (error instanceof ResentOriginal) return [error.original];
+    throw error;
+  }
 }
