@@ -68,7 +68,10 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
 
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await storage.migrate();
-  const { layer, rateLimiter, presence, roomPresence } = await connectScaleOut(config, logger);
+  let onLayerRestored = () => {};
+  const { layer, rateLimiter, presence, roomPresence } = await connectScaleOut(config, logger, () =>
+    onLayerRestored(),
+  );
   const tokens = new TokenService(config.jwtSecret);
   const rooms = new ChatRooms(storage, layer, config.maxMessageLength);
   const live = await LiveFeatures.start({
@@ -103,7 +106,10 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
       },
     }),
   });
-  switchboard.route('/ws/chat/:room/', chatConsumer(rooms, live));
+  const chat = chatConsumer(rooms, live);
+  switchboard.route('/ws/chat/:room/', chat);
+  // Changes published while the layer was down never arrived: have every chat socket re-read its room.
+  onLayerRestored = () => chat.catchUpAll();
   switchboard.route('/ws/notifications/', notificationsConsumer(live));
   switchboard.route('/ws/status/', statusConsumer(live));
   collectDefaultMetrics({ register: switchboard.metrics.registry });
@@ -172,7 +178,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   };
 }
 
-async function connectScaleOut(config: Config, logger: Logger) {
+async function connectScaleOut(config: Config, logger: Logger, onRestored: () => void) {
   if (!config.redisUrl) {
     const layer = new MemoryChannelLayer({}, (error) =>
       logger.error({ err: error }, 'layer receiver failed'),
@@ -184,10 +190,15 @@ async function connectScaleOut(config: Config, logger: Logger) {
       roomPresence: new MemoryPresenceStore(),
     };
   }
+  let wasDown = false;
   const layer = new RedisChannelLayer({
     url: config.redisUrl,
     prefix: config.redisPrefix,
     logger,
+    onStateChange: (state) => {
+      if (state === 'disconnected') wasDown = true;
+      else if (wasDown) onRestored();
+    },
     onError: (error) => logger.error({ err: error }, 'layer receiver failed'),
   });
   const shared = { url: config.redisUrl, prefix: config.redisPrefix, logger };

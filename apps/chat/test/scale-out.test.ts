@@ -314,12 +314,14 @@ describe.skipIf(!available || !redisServerPresent)('chat nodes through a Redis o
       await node.process.waitForLine((line) => line.includes('Redis connection restored'));
     }
 
+    // Bob stayed connected to a now quiet room: his node re-reads it once Redis is back.
+    await bobOnB.waitForSeq(4);
+
     // Dave resumes from the last seq he had: the gap left by the outage is filled from storage.
     const daveHad = daveOnB.lastSeq;
     await daveOnB.close();
     daveOnB = await openClient('dave@b again', dave, slug, [b], daveHad);
 
-    // Bob stayed connected: the next live message shows him the gap, which his node fills in order.
     await aliceOnA.send('after', `after-${runId}`);
     const history = await storedHistory(b.api, bob, slug);
     expect(history.map((m) => m.content)).toEqual(['before', 'during 1', 'during 2', 'during 3', 'after']);

@@ -23,6 +23,7 @@ import { TypingSignal } from '../presence/typing-signal.ts';
 import type { Room } from '../storage/storage.ts';
 import {
   admitInOrder,
+  catchUp,
   type FillGap,
   newSequencer,
   type SequencerState,
@@ -56,8 +57,10 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
       rooms.changesSince(conn.state.room, afterSeq);
   const inOrder = (conn: Connection<ChatConnectionState>, event: Parameters<typeof admitInOrder>[1]) =>
     admitInOrder(conn, event, fillFor(conn));
+  /** This node's chat connections, for `catchUpAll`. */
+  const connected = new Set<Connection<ChatConnectionState>>();
 
-  return defineConsumer({
+  const consumer = defineConsumer({
     description:
       "One chat room's live stream: send, edit and delete messages; on connect, every change after `after_seq`, then `synced`, then live changes in seq order.",
     sends: chatServerFrames,
@@ -99,6 +102,8 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
         live.typing,
       );
       await live.socketOpened(user, conn.id, room);
+      // The framework sets `state` from this return value before anything else can run.
+      connected.add(conn as Connection<ChatConnectionState>);
       return { room, user, seq: newSequencer(lastSeq), typing, readSeq: 0 };
     },
 
@@ -197,9 +202,17 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
     },
 
     async disconnect(conn) {
+      connected.delete(conn);
       stopSequencer(conn.state.seq);
       await conn.state.typing.stop().catch(() => {});
       await live.socketClosed(conn.state.user, conn.id, conn.state.room);
+    },
+  });
+
+  return Object.assign(consumer, {
+    /** Every connection of this node re-reads its room from storage (after a channel-layer outage). */
+    catchUpAll(): void {
+      for (const conn of connected) catchUp(conn, fillFor(conn));
     },
   });
 }

@@ -93,6 +93,14 @@ async function fillFromStorage<S extends { seq: SequencerState }>(conn: Connecti
   release(conn, fill);
 }
 
+/**
+ * Reads whatever this connection may have missed from storage now, without waiting for the next
+ * live change to reveal a gap: after the layer was down, a quiet room would otherwise stay stale.
+ */
+export function catchUp<S extends { seq: SequencerState }>(conn: Connection<S>, fill: FillGap): void {
+  if (!conn.state.seq.filling) void fillFromStorage(conn, fill);
+}
+
 export function stopSequencer(state: SequencerState): void {
   if (state.gapTimer) clearTimeout(state.gapTimer);
   state.held.clear();
