@@ -202,7 +202,8 @@ export class Switchboard {
     await Promise.all(open.map((conn) => conn.shutdown(this.limits.shutdownGraceSeconds * 1000)));
     await waitUntil(() => this.connections.size === 0, this.limits.shutdownGraceSeconds * 1000);
     this.wss.close();
-    await this.settings.rateLimiter.close?.();
+    // What the caller passed in (layer, limiter) is the caller's to close; what was made here is closed here.
+    if (!this.options.rateLimiter) await this.settings.rateLimiter.close?.();
     if (this.ownsLayer) await this.layer.close();
   }
 }
