@@ -8,7 +8,11 @@
  *   drop before the ack resends them; the server stores them once.
  * - Drops are retried with exponential backoff and full jitter; close codes decide whether to
  *   retry, refresh the token once (4401), or stop (see close-policy.ts).
+ * - A frame with a `client_id` refused with SERVICE_UNAVAILABLE or RATE_LIMIT_EXCEEDED (nothing was
+ *   stored) stays queued and is sent again after `retry_after` or a backoff delay, a bounded number
+ *   of times, before its promise rejects.
  */
+import { ErrorCode } from '@switchboard/protocol/codes';
 import { type BackoffOptions, backoffDelay, defaultBackoff } from './backoff.ts';
 import { CLIENT_DROP_CODE, closeAction } from './close-policy.ts';
 import type { ConnectionState } from './connection-state.ts';
@@ -103,6 +107,8 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   readonly #outbox: Outbox<ClientFrame>;
   readonly #waiters = new Map<string, Waiter>();
   readonly #ackTimers = new Map<string, ReturnType<typeof setTimeout>>();
+  /** Resends so far of frames refused as "try again later", by ref. */
+  readonly #laterAttempts = new Map<string, number>();
   readonly #frames = new Emitter<Record<string, unknown>>();
   readonly #changes = new Emitter<{ state: ConnectionState; queue: readonly QueuedFrame<ClientFrame>[] }>();
   readonly #refPrefix = `${randomId(4)}-`;
@@ -490,11 +496,32 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   #settle(ref: string, reply: AckFrame | ErrorFrame): void {
     clearTimeout(this.#ackTimers.get(ref));
     this.#ackTimers.delete(ref);
+    if (reply.type === 'error' && this.#retryLater(ref, reply)) return;
+    this.#laterAttempts.delete(ref);
     const waiter = this.#waiters.get(ref);
     this.#waiters.delete(ref);
     if (this.#outbox.remove(ref)) this.#queueChanged();
     if (reply.type === 'ack') waiter?.resolve(reply);
     else waiter?.reject(new ServerError(reply));
+  }
+
+  /** Keeps an idempotent frame that the server could not take right now, and sends it again later. */
+  #retryLater(ref: string, error: ErrorFrame): boolean {
+    const entry = this.#outbox.get(ref);
+    if (!entry || !isIdempotent(entry.frame) || !RETRY_LATER_CODES.has(error.code)) return false;
+    const attempt = (this.#laterAttempts.get(ref) ?? 0) + 1;
+    if (attempt > this.#backoff.maxAttempts) return false;
+    this.#laterAttempts.set(ref, attempt);
+    entry.written = false;
+    const delay =
+      error.retry_after !== undefined
+        ? error.retry_after * 1000
+        : backoffDelay(attempt - 1, this.#backoff, this.#options.random);
+    setTimeout(() => {
+      if (this.#outbox.get(ref) === entry && !entry.written && this.#state.status === 'open')
+        this.#write(entry);
+    }, delay);
+    return true;
   }
 
   /**
@@ -558,6 +585,12 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     this.#changes.emit('queue', this.queued);
   }
 }
+
+/** Refusals that mean "nothing was stored, try again later" rather than "this frame is wrong". */
+const RETRY_LATER_CODES: ReadonlySet<string> = new Set([
+  ErrorCode.SERVICE_UNAVAILABLE,
+  ErrorCode.RATE_LIMIT_EXCEEDED,
+]);
 
 function isIdempotent(frame: object): boolean {
   return typeof (frame as { client_id?: unknown }).client_id === 'string';

@@ -171,6 +171,34 @@ describe('acks and refusals', () => {
   });
 });
 
+describe('refusals that mean "later"', () => {
+  it('resends a message refused with RATE_LIMIT_EXCEEDED after retry_after, and it is stored once', async () => {
+    const limited = await startChatProcess({ WS_RATE_LIMIT: '2', WS_RATE_WINDOW_SECONDS: '2' });
+    try {
+      const carol = await signUp(limited.url, 'carol');
+      const room = uniqueSlug();
+      await carol.createRoom({ slug: room, name: 'Limited' });
+      const connection = new ChatRoomConnection({
+        server: limited.url,
+        room,
+        afterSeq: 0,
+        token: () => carol.accessToken(),
+        WebSocket,
+        backoff: { baseMs: 50, capMs: 400 },
+      });
+      connections.push(connection);
+      connection.connect();
+      await untilState(connection, 'open');
+      const acks = await Promise.all(['one', 'two', 'three'].map((text) => connection.sendMessage(text)));
+      expect(acks.map((ack) => ack.seq)).toEqual([1, 2, 3]);
+      const stored = await storedMessages(carol, room);
+      expect(stored.map((message) => message.content)).toEqual(['one', 'two', 'three']);
+    } finally {
+      await limited.dispose();
+    }
+  });
+});
+
 describe('offline queue', () => {
   it('queues frames sent before the socket is open and sends them in order once it is', async () => {
     const room = await newRoom();
