@@ -510,7 +510,7 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     const entry = this.#outbox.get(ref);
     if (!entry || !isIdempotent(entry.frame) || !RETRY_LATER_CODES.has(error.code)) return false;
     const attempt = (this.#laterAttempts.get(ref) ?? 0) + 1;
-    if (attempt > this.#backoff.maxAttempts) return false;
+    if (attempt > MAX_RESENDS_LATER) return false;
     this.#laterAttempts.set(ref, attempt);
     entry.written = false;
     const delay =
@@ -586,6 +586,8 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   }
 }
 
+/** Resends of one frame refused as "try again later" before its promise rejects with the refusal. */
+const MAX_RESENDS_LATER = 5;
 /** Refusals that mean "nothing was stored, try again later" rather than "this frame is wrong". */
 const RETRY_LATER_CODES: ReadonlySet<string> = new Set([
   ErrorCode.SERVICE_UNAVAILABLE,
