@@ -178,16 +178,7 @@ describe('refusals that mean "later"', () => {
       const carol = await signUp(limited.url, 'carol');
       const room = uniqueSlug();
       await carol.createRoom({ slug: room, name: 'Limited' });
-      const connection = new ChatRoomConnection({
-        server: limited.url,
-        room,
-        afterSeq: 0,
-        token: () => carol.accessToken(),
-        WebSocket,
-        backoff: { baseMs: 50, capMs: 400 },
-      });
-      connections.push(connection);
-      connection.connect();
+      const connection = connect(carol, room, { server: limited.url });
       await untilState(connection, 'open');
       const acks = await Promise.all(['one', 'two', 'three'].map((text) => connection.sendMessage(text)));
       expect(acks.map((ack) => ack.seq)).toEqual([1, 2, 3]);
