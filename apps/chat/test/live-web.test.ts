@@ -110,5 +110,31 @@ describe.skipIf(chromiumMissing)('live features in the web app', () => {
     await alicePage.getByText('Release 1.2 is out').waitFor();
     await alicePage.getByRole('button', { name: 'Mark all read' }).click();
     await expect.poll(() => alicePage.getByTestId('notification-count').count()).toBe(0);
+
+    // Web Push: the switch in the panel registers the service worker and subscribes, or says why
+    // not (headless Chromium refuses push subscriptions: the person is told why, not left guessing).
+    const toggle = alicePage.getByTestId('push-toggle');
+    await expect.poll(() => toggle.getAttribute('data-state')).toBe('off');
+    await alicePage.context().grantPermissions(['notifications'], { origin: live.server.url });
+    await toggle.getByRole('button', { name: 'Turn on' }).click();
+    await expect
+      .poll(
+        async () =>
+          (await toggle.getAttribute('data-state')) === 'on' || (await toggle.getByRole('alert').count()) > 0,
+      )
+      .toBe(true);
+    const worker = await alicePage.evaluate(
+      async () => (await navigator.serviceWorker.getRegistration('/sw.js'))?.active?.scriptURL ?? null,
+    );
+    expect(worker).toBe(`${live.server.url}/sw.js`);
+    const stored = await live.call('GET', '/api/push/subscriptions/', { token: alice.access });
+    if ((await toggle.getAttribute('data-state')) === 'on') {
+      expect(stored.body).toMatchObject({
+        subscriptions: [expect.objectContaining({ endpoint: expect.any(String) })],
+      });
+    } else {
+      expect(await toggle.getByRole('alert').textContent()).toMatch(/could not subscribe to push/);
+      expect(stored.body).toEqual({ subscriptions: [] });
+    }
   });
 });

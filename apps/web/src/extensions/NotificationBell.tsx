@@ -15,6 +15,7 @@ import { errorText } from '../app/error-text.ts';
 import { api } from '../app/session.ts';
 import { BellIcon } from './icons.tsx';
 import { getJson } from './live-api.ts';
+import { PushToggle } from './PushToggle.tsx';
 import './live.css';
 
 const PAGE = 20;
@@ -143,6 +144,7 @@ export function NotificationBell() {
               Older
             </button>
           )}
+          <PushToggle />
         </div>
       )}
     </div>
