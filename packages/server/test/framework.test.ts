@@ -298,6 +298,21 @@ describe('limits', () => {
     expect(await reader.request({ type: 'echo', text: 'alive' })).toMatchObject({ type: 'ack' });
   });
 
+  it('whenWritable paces a long send to a slow reader instead of tripping the bound', async () => {
+    const server = await start({ maxBufferedBytes: 256 * 1024 });
+    const client = await connect(server);
+    client.socket.pause();
+    client.send({ type: 'flood', count: 3000, ref: 'f' });
+    // ~12 MiB for a reader that reads nothing: without pacing the bound closes it at once.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    expect(server.app.connectionCount).toBe(1);
+    client.socket.resume();
+    expect(await client.next((f) => f.ref === 'f', 15_000)).toMatchObject({ type: 'ack', sent: 3000 });
+    expect(client.frames.filter((f) => f.type === 'chunk')).toHaveLength(3000);
+    const metrics = await server.app.metrics.registry.metrics();
+    expect(metrics).toMatch(/websocket_slow_consumer_closes_total 0/);
+  });
+
   it('cuts off a peer that stops answering pings within two intervals', async () => {
     const server = await start({ heartbeatSeconds: 0.2 });
     const client = await connect(server);

@@ -35,6 +35,11 @@ export const echoConsumer = defineConsumer({
       ref: z.string().optional(),
     }),
     ping: z.strictObject({ type: z.literal('ping'), ref: z.string().optional() }),
+    flood: z.strictObject({
+      type: z.literal('flood'),
+      count: z.number().max(5000),
+      ref: z.string().optional(),
+    }),
   },
   rateLimits: { ping: { limit: 3, windowSeconds: 60 } },
   connect(conn) {
@@ -70,6 +75,14 @@ export const echoConsumer = defineConsumer({
     },
     ping() {
       return { pong: true };
+    },
+    async flood(conn, message) {
+      const data = 'y'.repeat(4096);
+      for (let i = 0; i < message.count; i++) {
+        await conn.whenWritable();
+        conn.send({ type: 'chunk', i, data });
+      }
+      return { sent: message.count };
     },
   },
   forward: { shouted: true },

@@ -87,6 +87,7 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
       if (afterSeq !== undefined && afterSeq < current) {
         lastSeq = afterSeq;
         for await (const change of rooms.changesSince(room, afterSeq)) {
+          await conn.whenWritable();
           conn.send(change);
           lastSeq = Math.max(lastSeq, change.type === 'message_deleted' ? change.seq : change.message.seq);
         }

@@ -144,6 +144,26 @@ export class LiveConnection implements Connection<unknown> {
     this.afterWrite();
   }
 
+  async whenWritable(): Promise<void> {
+    const socket = rawSocket(this.ws);
+    while (
+      socket &&
+      !socket.destroyed &&
+      this.ws.readyState === OPEN &&
+      this.ws.bufferedAmount > this.settings.maxBufferedBytes / 2
+    ) {
+      await new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done);
+          socket.off('close', done);
+          resolve();
+        };
+        socket.on('drain', done);
+        socket.on('close', done);
+      });
+    }
+  }
+
   afterReply(task: () => void | Promise<void>): void {
     if (this.afterReplyTasks) this.afterReplyTasks.push(task);
     else void this.runTask(task);

@@ -38,6 +38,12 @@ export interface ConnectionContext {
    * sender hears "stored" before the room hears the broadcast. Outside a handler it runs at once.
    */
   afterReply(task: () => void | Promise<void>): void;
+  /**
+   * Resolves once this client's unsent bytes are below half the slow-consumer bound (at once when
+   * they are): await it between frames of a long replay so the replay paces itself to the reader
+   * instead of tripping the bound.
+   */
+  whenWritable(): Promise<void>;
   groupAdd(group: string): Promise<void>;
   groupDiscard(group: string): Promise<void>;
   close(code?: number, reason?: string): void;
