@@ -1,22 +1,10 @@
-/**
- * Client SDK: how many messages one Node client sends per second with acks (a bounded window of
- * frames in flight) against an in-process chat server, and the size of the SDK's browser bundle
- * (minified, then gzip). Goal: SDK ≤ 10 KB gzip.
- *
- * Client and server share one process and this 2-core machine, so the rate is that of the whole
- * path (SDK → socket → validation → SQLite commit → ack → SDK), not of the SDK alone.
- */
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { rmSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
-import { startChatServer } from '@switchboard/chat/src/chat-server.ts';
-import { loadConfig } from '@switchboard/chat/src/config.ts';
 import { ChatRoomConnection } from '@switchboard/client';
 import { build, type Rolldown } from 'vite';
 import WebSocket from 'ws';
+import { startBenchChatServer } from './lib/bench-chat-server.ts';
 
 const WINDOW = 64;
 const WARM_UP_MS = 1_000;
@@ -36,19 +24,10 @@ export async function benchClientSdk(): Promise<Record<string, number>> {
 
 /** Sends with at most WINDOW frames awaiting their ack; counts acks during the measured interval. */
 async function ackedSendRate(): Promise<{ perSecond: number }> {
-  const dataDir = mkdtempSync(join(tmpdir(), 'switchboard-bench-sdk-'));
-  const server = await startChatServer(
-    loadConfig({
-      PORT: '0',
-      HOST: '127.0.0.1',
-      DATA_DIR: dataDir,
-      JWT_SECRET: randomBytes(48).toString('base64url'),
-      LOG_LEVEL: 'warn',
-      // The per-connection rate limit protects servers from clients; here the client is the subject.
-      WS_RATE_LIMIT: '100000000',
-      WEB_DIST: join(dataDir, 'no-web-app'),
-    }),
-  );
+  const { server, dataDir } = await startBenchChatServer({
+    // The per-connection rate limit protects servers from clients; here the client is the subject.
+    WS_RATE_LIMIT: '100000000',
+  });
   // The user is made through storage: password hashing is deliberately slow and not measured here.
   const user = await server.storage.createUser('sdk-bench', 'not-a-password-hash: never signs in');
   await server.storage.createRoom({

@@ -5,19 +5,9 @@
  */
 import type { PhaseResult } from './lib/fan-out-load.ts';
 import { type FanOutServer, openFanOutRoom } from './lib/fan-out-room.ts';
+import { FAN_OUT_LOAD } from './lib/loads.ts';
 import type { FigureSink } from './lib/report.ts';
 import { measureServerCpu } from './lib/server-process.ts';
-
-const SUBSCRIBERS = 1000;
-const PUBLISHERS = 4;
-/**
- * Messages in flight (not yet at every subscriber) at max rate. Enough that the server always
- * has work queued; small enough that latency stays a measure of the server, not of the queue.
- */
-const WINDOW = 16;
-const WARM_UP_SECONDS = 2;
-const MAX_RATE_SECONDS = 10;
-const HALF_LOAD_SECONDS = 5;
 
 interface ServerRun {
   max: PhaseResult;
@@ -28,11 +18,16 @@ interface ServerRun {
 }
 
 async function runServer(kind: FanOutServer, halfLoadPublishes?: number): Promise<ServerRun> {
-  const room = await openFanOutRoom(kind, { subscribers: SUBSCRIBERS, publishers: PUBLISHERS });
+  const room = await openFanOutRoom(kind, {
+    subscribers: FAN_OUT_LOAD.subscribers,
+    publishers: FAN_OUT_LOAD.publishers,
+  });
   try {
-    await room.load.runAtMaxRate(WARM_UP_SECONDS, WINDOW);
+    await room.load.runAtMaxRate(FAN_OUT_LOAD.warmUpSeconds, FAN_OUT_LOAD.window);
     await room.load.drain();
-    const max = await measureServerCpu(room.server, () => room.load.runAtMaxRate(MAX_RATE_SECONDS, WINDOW));
+    const max = await measureServerCpu(room.server, () =>
+      room.load.runAtMaxRate(FAN_OUT_LOAD.maxRateSeconds, FAN_OUT_LOAD.window),
+    );
     await room.load.drain();
     const run: ServerRun = {
       max: max.result,
@@ -40,7 +35,9 @@ async function runServer(kind: FanOutServer, halfLoadPublishes?: number): Promis
       deliveriesPerCpuSecond: max.result.delivered / max.cpuSeconds,
     };
     const halfRate = halfLoadPublishes ?? max.result.publishesPerSecond / 2;
-    const half = await measureServerCpu(room.server, () => room.load.runAtRate(halfRate, HALF_LOAD_SECONDS));
+    const half = await measureServerCpu(room.server, () =>
+      room.load.runAtRate(halfRate, FAN_OUT_LOAD.halfLoadSeconds),
+    );
     run.half = half.result;
     run.halfCpuCores = half.cpuSeconds / half.wallSeconds;
     return run;

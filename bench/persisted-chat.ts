@@ -5,31 +5,27 @@
  */
 import { ChatRoomLoad } from './lib/chat-room-load.ts';
 import { openClients } from './lib/clients.ts';
+import { CHAT_LOAD } from './lib/loads.ts';
 import type { FigureSink } from './lib/report.ts';
 import { measureServerCpu, ServerProcess } from './lib/server-process.ts';
 import type { ChatServerInfo, ChatServerOptions } from './lib/servers/chat.ts';
 
-const MEMBERS = 100;
-/** Un-acked frames per member; the server reads at most 64 ahead per connection anyway. */
-const WINDOW = 8;
-const WARM_UP_SECONDS = 2;
-const MEASURE_SECONDS = 10;
 const GOAL_PER_SECOND = 5000;
 
 export async function benchPersistedChat(sink: FigureSink): Promise<void> {
-  const options: ChatServerOptions = { members: MEMBERS, ratePerSecond: 100_000 };
+  const options: ChatServerOptions = { members: CHAT_LOAD.members, ratePerSecond: 100_000 };
   const server = await ServerProcess.start<ChatServerInfo>('chat', options);
   let load: ChatRoomLoad | undefined;
   try {
     const { slug, tokens } = server.info;
     const members = await openClients(
-      MEMBERS,
+      CHAT_LOAD.members,
       (i) => `ws://127.0.0.1:${server.port}/ws/chat/${slug}/?token=${tokens[i]}`,
     );
-    load = new ChatRoomLoad(members, WINDOW);
-    await load.run(WARM_UP_SECONDS);
+    load = new ChatRoomLoad(members, CHAT_LOAD.window);
+    await load.run(CHAT_LOAD.warmUpSeconds);
     await load.drain();
-    const measured = await measureServerCpu(server, () => load!.run(MEASURE_SECONDS));
+    const measured = await measureServerCpu(server, () => load!.run(CHAT_LOAD.measureSeconds));
     const run = measured.result;
     const cores = measured.cpuSeconds / measured.wallSeconds;
     const problems = [
@@ -37,7 +33,7 @@ export async function benchPersistedChat(sink: FigureSink): Promise<void> {
       run.membersLost > 0 ? `${run.membersLost} members lost` : '',
     ].filter(Boolean);
     sink.add(
-      `acked chat_message/s, ${MEMBERS} members`,
+      `acked chat_message/s, ${CHAT_LOAD.members} members`,
       run.ackedPerSecond,
       'msg/s',
       GOAL_PER_SECOND,

@@ -20,8 +20,8 @@ import { loadavg, tmpdir } from 'node:os';
 import { TokenService } from '@switchboard/chat/src/auth/tokens.ts';
 import { openStorage } from '@switchboard/chat/src/storage/open-storage.ts';
 import { type ChatNode, startChatNode } from '@switchboard/chat/test/support/chat-node.ts';
-import { PrivateRedis, redisServerInstalled } from '@switchboard/chat/test/support/redis-server.ts';
 import { freshDatabase } from '@switchboard/chat/test/support/services.ts';
+import { RedisServerProcess, redisServerInstalled } from '@switchboard/redis/testing';
 import { Redis } from 'ioredis';
 import type WebSocket from 'ws';
 import { BENCH_ROOM } from './lib/chat-frame.ts';
@@ -29,21 +29,9 @@ import { ChatRoomLoad } from './lib/chat-room-load.ts';
 import { closeClients, openClients } from './lib/clients.ts';
 import { FanOutLoad, type PhaseResult } from './lib/fan-out-load.ts';
 import { openFanOutRoom } from './lib/fan-out-room.ts';
+import { CHAT_LOAD, FAN_OUT_LOAD } from './lib/loads.ts';
 import { ServerProcess } from './lib/server-process.ts';
 import { benchSecret, signTokens } from './lib/tokens.ts';
-
-// The fan-out load of bench/fan-out.ts, so the figures compare.
-const SUBSCRIBERS = 1000;
-const PUBLISHERS = 4;
-const WINDOW = 16;
-const WARM_UP_SECONDS = 2;
-const MAX_RATE_SECONDS = 10;
-const HALF_LOAD_SECONDS = 5;
-
-// The load of bench/persisted-chat.ts.
-const MEMBERS = 100;
-const CHAT_WINDOW = 8;
-const CHAT_SECONDS = 10;
 
 const NODES = 2;
 
@@ -51,7 +39,7 @@ export async function benchScaleOut(): Promise<Record<string, number>> {
   if (!redisServerInstalled()) throw new Error('the scale-out bench runs a private redis-server: install it');
   // Everything here shares the machine's cores: a busy machine skews the figures, so say how busy.
   const figures: Record<string, number> = { 'machine load average (1 min) at start': loadavg()[0]! };
-  const redis = await PrivateRedis.start();
+  const redis = await RedisServerProcess.start();
   try {
     await fanOut(redis.url, figures);
     await persistedChatOnPostgres(redis.url, figures);
@@ -72,7 +60,10 @@ interface FanOutRun {
 }
 
 async function fanOut(redisUrl: string, figures: Record<string, number>): Promise<void> {
-  const single = await openFanOutRoom('switchboard', { subscribers: SUBSCRIBERS, publishers: PUBLISHERS });
+  const single = await openFanOutRoom('switchboard', {
+    subscribers: FAN_OUT_LOAD.subscribers,
+    publishers: FAN_OUT_LOAD.publishers,
+  });
   let reference: FanOutRun;
   try {
     reference = await loadFanOut(single.load, [single.server]);
@@ -119,13 +110,13 @@ async function fanOut(redisUrl: string, figures: Record<string, number>): Promis
 
 /** Warm-up, then max rate (with server CPU), then a paced phase at `halfRate` (default: half of max). */
 async function loadFanOut(load: FanOutLoad, servers: ServerProcess[], halfRate?: number): Promise<FanOutRun> {
-  const warmUp = await load.runAtMaxRate(WARM_UP_SECONDS, WINDOW);
+  const warmUp = await load.runAtMaxRate(FAN_OUT_LOAD.warmUpSeconds, FAN_OUT_LOAD.window);
   await load.drain();
   const cpuBefore = await cpuSecondsOf(servers);
-  const max = await load.runAtMaxRate(MAX_RATE_SECONDS, WINDOW);
+  const max = await load.runAtMaxRate(FAN_OUT_LOAD.maxRateSeconds, FAN_OUT_LOAD.window);
   const maxCpuCores = ((await cpuSecondsOf(servers)) - cpuBefore) / max.seconds;
   await load.drain();
-  const half = await load.runAtRate(halfRate ?? max.publishesPerSecond / 2, HALF_LOAD_SECONDS);
+  const half = await load.runAtRate(halfRate ?? max.publishesPerSecond / 2, FAN_OUT_LOAD.halfLoadSeconds);
   await load.drain();
   return { published: warmUp.published + max.published + half.published, max, maxCpuCores, half };
 }
@@ -145,12 +136,14 @@ async function openCrossNodeRoom(redisUrl: string) {
   const stats = new Redis(redisUrl);
   let clients: WebSocket[] = [];
   try {
-    const tokens = await signTokens(jwtSecret, SUBSCRIBERS + PUBLISHERS);
+    const tokens = await signTokens(jwtSecret, FAN_OUT_LOAD.subscribers + FAN_OUT_LOAD.publishers);
     const urlOf = (index: number, token: string, listen: boolean) =>
       `ws://127.0.0.1:${servers[index % NODES]!.port}/ws/room/${BENCH_ROOM}/?token=${token}${listen ? '' : '&listen=0'}`;
-    const subscribers = await openClients(SUBSCRIBERS, (i) => urlOf(i, tokens[i]!, true));
+    const subscribers = await openClients(FAN_OUT_LOAD.subscribers, (i) => urlOf(i, tokens[i]!, true));
     clients = subscribers;
-    const publishers = await openClients(PUBLISHERS, (i) => urlOf(i, tokens[SUBSCRIBERS + i]!, false));
+    const publishers = await openClients(FAN_OUT_LOAD.publishers, (i) =>
+      urlOf(i, tokens[FAN_OUT_LOAD.subscribers + i]!, false),
+    );
     clients = [...subscribers, ...publishers];
     const load = new FanOutLoad(subscribers, publishers);
     return {
@@ -224,17 +217,17 @@ async function persistedChatOnPostgres(redisUrl: string, figures: Record<string,
     };
     nodes.push(...(await Promise.all(['bench-a', 'bench-b'].map((name) => startChatNode(name, env)))));
     members = await openClients(
-      MEMBERS,
+      CHAT_LOAD.members,
       (i) => `${nodes[i % NODES]!.url.replace(/^http/, 'ws')}/ws/chat/${slug}/?token=${tokens[i]}`,
     );
-    load = new ChatRoomLoad(members, CHAT_WINDOW);
-    await load.run(WARM_UP_SECONDS);
+    load = new ChatRoomLoad(members, CHAT_LOAD.window);
+    await load.run(CHAT_LOAD.warmUpSeconds);
     await load.drain();
 
     const pids = nodes.map((node) => node.process.pid);
     const cpuBefore = processCpuSeconds(pids);
     const statsBefore = await commandStats(stats);
-    const run = await load.run(CHAT_SECONDS);
+    const run = await load.run(CHAT_LOAD.measureSeconds);
     const cpuCores = (processCpuSeconds(pids) - cpuBefore) / run.seconds;
     await load.drain();
     const commands = countsSince(statsBefore, await commandStats(stats));
@@ -261,7 +254,7 @@ async function persistedChatOnPostgres(redisUrl: string, figures: Record<string,
 }
 
 /**
- * One public room with MEMBERS users, written straight through the storage module (password
+ * One public room with CHAT_LOAD.members users, written straight through the storage module (password
  * hashing is slow on purpose and not what this measures), and an access token per member.
  */
 async function seedRoom(databaseUrl: string, jwtSecret: string): Promise<{ slug: string; tokens: string[] }> {
@@ -269,7 +262,7 @@ async function seedRoom(databaseUrl: string, jwtSecret: string): Promise<{ slug:
   try {
     await storage.migrate();
     const users = [];
-    for (let i = 0; i < MEMBERS; i++) {
+    for (let i = 0; i < CHAT_LOAD.members; i++) {
       users.push(await storage.createUser(`bench${i}`, 'not-a-password-hash: bench users never log in'));
     }
     const room = await storage.createRoom({

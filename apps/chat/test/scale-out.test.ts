@@ -11,10 +11,10 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChatMessage } from '@switchboard/protocol';
+import { RedisServerProcess, redisServerInstalled } from '@switchboard/redis/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatApi, ChatUser } from './support/chat-api.ts';
 import { type ChatNode, type ChatNodeEnv, startChatNode } from './support/chat-node.ts';
-import { PrivateRedis, redisServerInstalled } from './support/redis-server.ts';
 import { type Ack, RoomClient } from './support/room-client.ts';
 import { type FreshDatabase, freshDatabase, REDIS_URL, servicesAvailable } from './support/services.ts';
 
@@ -251,12 +251,12 @@ describe.skipIf(!available)('two chat nodes on one Redis and one PostgreSQL', ()
 });
 
 describe.skipIf(!available || !redisServerPresent)('chat nodes through a Redis outage', () => {
-  let redis: PrivateRedis;
+  let redis: RedisServerProcess;
   let a: ChatNode;
   let b: ChatNode;
 
   beforeAll(async () => {
-    redis = await PrivateRedis.start();
+    redis = await RedisServerProcess.start();
     [a, b] = await startNodes(redis.url, 'outage-a', 'outage-b');
   });
 

@@ -47,8 +47,8 @@ afterAll(async () => {
   await server?.dispose();
 });
 
-/** A room connection with short backoff (the defaults' seconds would only slow the suite down). */
-function connect(api: SwitchboardApi, room: string, options: Partial<ChatRoomOptions> = {}) {
+/** A room connection with short backoff (the defaults' seconds would only slow the suite down), not yet connected. */
+function roomConnection(api: SwitchboardApi, room: string, options: Partial<ChatRoomOptions> = {}) {
   const connection = new ChatRoomConnection({
     server: server.url,
     room,
@@ -60,6 +60,12 @@ function connect(api: SwitchboardApi, room: string, options: Partial<ChatRoomOpt
     ...options,
   });
   connections.push(connection);
+  return connection;
+}
+
+/** The same, connecting. */
+function connect(api: SwitchboardApi, room: string, options: Partial<ChatRoomOptions> = {}) {
+  const connection = roomConnection(api, room, options);
   connection.connect();
   return connection;
 }
@@ -193,14 +199,7 @@ describe('refusals that mean "later"', () => {
 describe('offline queue', () => {
   it('queues frames sent before the socket is open and sends them in order once it is', async () => {
     const room = await newRoom();
-    const connection = new ChatRoomConnection({
-      server: server.url,
-      room,
-      afterSeq: 0,
-      token: () => alice.accessToken(),
-      WebSocket,
-    });
-    connections.push(connection);
+    const connection = roomConnection(alice, room);
     const acks = ['one', 'two', 'three'].map((text) => connection.sendMessage(text));
     expect(connection.queued.map((frame) => (frame as { message: string }).message)).toEqual([
       'one',
@@ -222,15 +221,7 @@ describe('offline queue', () => {
 
   it('is bounded: a send beyond the limit is refused, not dropped silently', async () => {
     const room = await newRoom();
-    const connection = new ChatRoomConnection({
-      server: server.url,
-      room,
-      afterSeq: 0,
-      token: () => alice.accessToken(),
-      WebSocket,
-      outbox: { limit: 2 },
-    });
-    connections.push(connection);
+    const connection = roomConnection(alice, room, { outbox: { limit: 2 } });
     const kept = [connection.sendMessage('a'), connection.sendMessage('b')];
     await expect(connection.sendMessage('c')).rejects.toBeInstanceOf(QueueFullError);
     connection.connect();

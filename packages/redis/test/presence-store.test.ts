@@ -4,8 +4,14 @@ import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryPresenceStore, type PresenceStore, RedisPresenceStore } from '../src/presence-store.ts';
-import { eventually, REDIS_URL, redisAvailable, uniquePrefix } from './support/redis.ts';
-import { RedisServerProcess, redisServerInstalled } from './support/redis-server.ts';
+import { RedisServerProcess } from '../src/testing/index.ts';
+import {
+  eventually,
+  REDIS_URL,
+  redisAvailable,
+  redisServerAvailable,
+  uniquePrefix,
+} from './support/redis.ts';
 
 const redisUp = await redisAvailable();
 
@@ -153,7 +159,7 @@ describe.skipIf(!redisUp)('RedisPresenceStore', () => {
   });
 });
 
-describe.skipIf(!redisServerInstalled())('RedisPresenceStore when Redis restarts', () => {
+describe.skipIf(!redisServerAvailable())('RedisPresenceStore when Redis restarts', () => {
   it("re-registers the node's connections, including one made during the outage", async () => {
     const server = await RedisServerProcess.start();
     const store = new RedisPresenceStore({ url: server.url, prefix: 'restart:' });

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LinkState } from '../src/link-health.ts';
 import type { Logger } from '../src/logger.ts';
 import { RedisChannelLayer } from '../src/redis-layer.ts';
-import { eventually } from './support/redis.ts';
-import { RedisServerProcess, redisServerInstalled } from './support/redis-server.ts';
+import { RedisServerProcess } from '../src/testing/index.ts';
+import { eventually, redisServerAvailable } from './support/redis.ts';
 
 /** One node under test: its layer, the states it reported, and what it logged. */
 function node(url: string) {
@@ -30,7 +30,7 @@ function inbox() {
   return { received, receiver: (message: LayerMessage) => void received.push(message) };
 }
 
-describe.skipIf(!redisServerInstalled())('RedisChannelLayer when Redis restarts', () => {
+describe.skipIf(!redisServerAvailable())('RedisChannelLayer when Redis restarts', () => {
   let server: RedisServerProcess;
   beforeAll(async () => {
     server = await RedisServerProcess.start();

@@ -16,7 +16,6 @@ export class SwitchboardMetrics {
   readonly closes: Counter<'code'>;
   readonly slowConsumerCloses: Counter;
   readonly rateLimited: Counter;
-  private readonly knownTypes = new Set<string>();
 
   constructor(
     layer: ChannelLayer,
@@ -109,11 +108,5 @@ export class SwitchboardMetrics {
       'Layer messages for channels that no longer exist',
       () => layer.stats().undeliverable,
     );
-  }
-
-  /** Label values come from clients: only declared types get their own series. */
-  typeLabel(type: string, declared: boolean): string {
-    if (declared) this.knownTypes.add(type);
-    return this.knownTypes.has(type) ? type : 'invalid';
   }
 }

@@ -4,7 +4,7 @@
  * and a fresh PostgreSQL database per suite, dropped afterwards.
  */
 import { randomBytes } from 'node:crypto';
-import { Redis } from 'ioredis';
+import { redisProblem } from '@switchboard/redis/testing';
 import pg from 'pg';
 
 export const PG_ADMIN_URL = process.env.TEST_PG_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
@@ -21,7 +21,7 @@ export async function servicesAvailable(suite: string, needs: ('postgres' | 'red
     if (why) missing.push(`PostgreSQL at ${PG_ADMIN_URL}: ${why}`);
   }
   if (needs.includes('redis')) {
-    const why = await redisProblem();
+    const why = await redisProblem(REDIS_URL);
     if (why) missing.push(`Redis at ${REDIS_URL}: ${why}`);
   }
   if (missing.length === 0) return true;
@@ -41,23 +41,6 @@ async function postgresProblem(): Promise<string | undefined> {
     return (error as Error).message || String(error);
   } finally {
     await client.end().catch(() => {});
-  }
-}
-
-async function redisProblem(): Promise<string | undefined> {
-  const probe = new Redis(REDIS_URL, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 2_000 });
-  let cause: Error | undefined;
-  probe.on('error', (error: Error) => {
-    cause = error;
-  });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return undefined;
-  } catch (error) {
-    return (cause ?? (error as Error)).message;
-  } finally {
-    probe.disconnect();
   }
 }
 

@@ -1,6 +1,7 @@
 /** Sign in, or create an account and sign straight in. */
 import { type FormEvent, useState } from 'react';
 import { errorText } from '../app/error-text.ts';
+import { FormError } from '../app/FormError.tsx';
 import { api } from '../app/session.ts';
 
 type Mode = 'sign-in' | 'sign-up';
@@ -59,11 +60,7 @@ export function AuthScreen() {
             required
           />
         </label>
-        {error && (
-          <p className="form-error" role="alert">
-            {error}
-          </p>
-        )}
+        <FormError message={error} />
         <button type="submit" className="primary" disabled={busy}>
           {signingUp ? 'Create account' : 'Sign in'}
         </button>

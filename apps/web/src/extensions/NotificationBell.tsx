@@ -17,6 +17,7 @@ import { BellIcon } from './icons.tsx';
 import { getJson } from './live-api.ts';
 import { PushToggle } from './PushToggle.tsx';
 import './live.css';
+import { FormError } from '../app/FormError.tsx';
 
 const PAGE = 20;
 
@@ -123,7 +124,7 @@ export function NotificationBell() {
               Mark all read
             </button>
           </header>
-          {error && <p className="form-error">{error}</p>}
+          <FormError message={error} />
           {list === null && !error && <p className="sidebar-note">Loading…</p>}
           {list?.length === 0 && <p className="sidebar-note">Nothing yet.</p>}
           <ul>

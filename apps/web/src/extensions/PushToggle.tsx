@@ -1,5 +1,6 @@
 /** Extension point: the Web Push switch at the foot of the notification panel. */
 import { useEffect, useState } from 'react';
+import { FormError } from '../app/FormError.tsx';
 import { disablePush, enablePush, type PushState, pushState } from './push-opt-in.ts';
 
 const LABELS: Record<PushState, string> = {
@@ -45,11 +46,7 @@ export function PushToggle() {
           {state === 'off' ? 'Turn on' : 'Turn off'}
         </button>
       )}
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
     </footer>
   );
 }

@@ -1,6 +1,7 @@
 /** Create a room, join a public one by its slug, or open a direct conversation. One form at a time. */
 import { type FormEvent, useState } from 'react';
 import { errorText } from '../app/error-text.ts';
+import { FormError } from '../app/FormError.tsx';
 import { api } from '../app/session.ts';
 
 type Action = 'create' | 'join' | 'direct';
@@ -113,11 +114,7 @@ function ActionForm({ action, onDone }: { action: Action; onDone: (slug: string)
           />
         </label>
       )}
-      {error && (
-        <p className="form-error" role="alert">
-          {error}
-        </p>
-      )}
+      <FormError message={error} />
       <button type="submit" className="primary" disabled={busy}>
         {action === 'create' ? 'Create' : action === 'join' ? 'Join' : 'Open conversation'}
       </button>

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { Redis } from 'ioredis';
+import { redisProblem, redisServerInstalled } from '../../src/testing/index.ts';
 
 export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -8,26 +9,20 @@ export const REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
  * saying why, except under CI=true, where this throws so that the run fails instead.
  */
 export async function redisAvailable(url = REDIS_URL): Promise<boolean> {
-  const probe = new Redis(url, { lazyConnect: true, retryStrategy: () => null, connectTimeout: 2000 });
-  // The connect() rejection only says "Connection is closed"; the error event says why.
-  let cause: Error | undefined;
-  probe.on('error', (error: Error) => {
-    cause = error;
-  });
-  try {
-    await probe.connect();
-    await probe.ping();
-    return true;
-  } catch (error) {
-    const why = `Redis is not reachable at ${url} (${(cause ?? (error as Error)).message})`;
-    if (process.env.CI === 'true') throw new Error(`${why}; CI=true requires it`);
-    console.warn(
-      `\n  SKIPPING Redis suite: ${why}. Start Redis or set REDIS_URL; under CI=true this fails.\n`,
-    );
-    return false;
-  } finally {
-    probe.disconnect();
-  }
+  const problem = await redisProblem(url);
+  if (problem === undefined) return true;
+  const why = `Redis is not reachable at ${url} (${problem})`;
+  if (process.env.CI === 'true') throw new Error(`${why}; CI=true requires it`);
+  console.warn(`\n  SKIPPING Redis suite: ${why}. Start Redis or set REDIS_URL; under CI=true this fails.\n`);
+  return false;
+}
+
+/** Whether `redis-server` can be started here for the restart cases; fails instead under CI=true. */
+export function redisServerAvailable(): boolean {
+  if (redisServerInstalled()) return true;
+  if (process.env.CI === 'true') throw new Error('redis-server is not installed; CI=true requires it');
+  console.warn('\n  SKIPPING Redis restart suite: redis-server is not installed.\n');
+  return false;
 }
 
 /** A namespace no other test run shares, so runs on one Redis cannot see each other. */

@@ -2,16 +2,18 @@ import { type ChildProcess, spawn, spawnSync } from 'node:child_process';
 import { once } from 'node:events';
 import { createServer } from 'node:net';
 
-/** Whether `redis-server` can be started here; like redisAvailable, fails instead under CI=true. */
+/**
+ * Test helpers for suites that need a Redis to lose: a throwaway redis-server of their own, and a
+ * probe saying why the machine's Redis does not answer.
+ */
+
+/** Whether the `redis-server` binary can be started here. */
 export function redisServerInstalled(): boolean {
-  const found = spawnSync('redis-server', ['--version']).status === 0;
-  if (found) return true;
-  if (process.env.CI === 'true') throw new Error('redis-server is not installed; CI=true requires it');
-  console.warn('\n  SKIPPING Redis restart suite: redis-server is not installed.\n');
-  return false;
+  return spawnSync('redis-server', ['--version']).status === 0;
 }
 
-async function freePort(): Promise<number> {
+/** A loopback TCP port nothing listens on right now. */
+export async function freePort(): Promise<number> {
   const server = createServer().listen(0, '127.0.0.1');
   await once(server, 'listening');
   const { port } = server.address() as { port: number };
