@@ -8,8 +8,13 @@ import { ChatFixture } from './support/chat-fixture.ts';
 let chat: ChatFixture;
 
 beforeAll(async () => {
-  // A small bound so the test needs thousands of messages, not hundreds of thousands.
-  chat = await ChatFixture.start({ WS_MAX_BUFFERED_BYTES: String(64 * 1024), WS_RATE_LIMIT: '1000000' });
+  // A small bound and long messages, so a few hundred messages fill the kernel's buffers and the
+  // bound (with 500-character messages it took thousands, over 30 s on a loaded machine).
+  chat = await ChatFixture.start({
+    WS_MAX_BUFFERED_BYTES: String(64 * 1024),
+    WS_RATE_LIMIT: '1000000',
+    MAX_MESSAGE_LENGTH: '16000',
+  });
 });
 
 afterAll(async () => {
@@ -25,9 +30,9 @@ describe('slow consumer', () => {
     stalled.socket.pause();
 
     // Long messages fill the kernel's socket buffers and then the bound; bounded in count.
-    const text = 'x'.repeat(500);
+    const text = 'x'.repeat(16_000);
     let sent = 0;
-    while (sent < 20_000) {
+    while (sent < 5_000) {
       const window = Array.from({ length: 100 }, () =>
         sender.request({ type: 'chat_message', message: text }),
       );
