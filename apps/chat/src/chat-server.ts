@@ -33,6 +33,7 @@ import { notificationsConsumer } from './consumers/notifications-consumer.ts';
 import { statusConsumer } from './consumers/status-consumer.ts';
 import { liveApi } from './http/live-api.ts';
 import { restApi } from './http/rest-api.ts';
+import { guardSlowClients, SLOW_CLIENT_LIMITS } from './http/slow-client-guard.ts';
 import { LiveFeatures } from './live-features.ts';
 import { registerRedisMetrics } from './redis-metrics.ts';
 import { openStorage } from './storage/open-storage.ts';
@@ -95,6 +96,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
       heartbeatSeconds: config.heartbeatSeconds,
       idleTimeoutSeconds: config.idleTimeoutSeconds,
       maxBufferedBytes: config.maxBufferedBytes,
+      maxConnectionsPerPrincipal: config.maxConnectionsPerUser,
     },
     authenticate: jwtAuthenticator({
       key: config.jwtSecret,
@@ -118,6 +120,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   // Request lines are noise at this volume; HTTP warnings and errors still reach the log.
   const httpLogger = logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
   const http = Fastify({ loggerInstance: httpLogger, trustProxy: true });
+  guardSlowClients(http.server, { ...SLOW_CLIENT_LIMITS, isTrustedProxy: () => false });
   switchboard.attach(http.server);
   await http.register(restApi, {
     storage,

@@ -38,6 +38,7 @@ const schema = z.object({
   WS_HEARTBEAT_SECONDS: z.coerce.number().positive().default(30),
   WS_IDLE_TIMEOUT_SECONDS: seconds.default(3600),
   WS_MAX_BUFFERED_BYTES: positiveInt.default(4 * 1024 * 1024),
+  WS_MAX_CONNECTIONS_PER_USER: positiveInt.default(50),
   /** Smallest frame compressed with permessage-deflate; unset = compression off. */
   WS_COMPRESSION_THRESHOLD: positiveInt.optional(),
   /** Comma-separated origins allowed to open cookie-authenticated sockets (besides the server's own). */
@@ -67,6 +68,8 @@ export interface Config {
   heartbeatSeconds: number;
   idleTimeoutSeconds: number;
   maxBufferedBytes: number;
+  /** Open sockets per user on one node. */
+  maxConnectionsPerUser: number;
   compressionThreshold: number | undefined;
   allowedOrigins: string[];
   maxUploadBytes: number;
@@ -104,6 +107,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     heartbeatSeconds: e.WS_HEARTBEAT_SECONDS,
     idleTimeoutSeconds: e.WS_IDLE_TIMEOUT_SECONDS,
     maxBufferedBytes: e.WS_MAX_BUFFERED_BYTES,
+    maxConnectionsPerUser: e.WS_MAX_CONNECTIONS_PER_USER,
     compressionThreshold: e.WS_COMPRESSION_THRESHOLD,
     allowedOrigins: e.ALLOWED_ORIGINS.split(',')
       .map((o) => o.trim())

@@ -127,6 +127,19 @@ const answered: [name: string, send: Send, answer: Record<string, unknown>][] = 
     text(nested(100_000)),
     { code: 'INVALID_MESSAGE', error: 'JSON nested deeper than 32 levels.' },
   ],
+  [
+    'a lone surrogate',
+    text('{"type":"chat_message","message":"hi \\ud800"}'),
+    { code: 'INVALID_MESSAGE', field: 'message', error: expect.stringContaining('well-formed') },
+  ],
+  // Characters that show nothing make a blank message, as spaces do.
+  ...['\u200b', '\u2060', '\u00ad', '\u3164', '\u2800', '\u0085', ' \u200b\u2060 '].map(
+    (blank): [string, Send, Record<string, unknown>] => [
+      `a message of only ${JSON.stringify(blank)}`,
+      text(JSON.stringify({ type: 'chat_message', message: blank })),
+      { code: 'INVALID_MESSAGE', field: 'message', error: 'Message cannot be empty.' },
+    ],
+  ),
 ];
 
 describe('bad frames answered with an error frame', () => {
@@ -159,6 +172,18 @@ describe('bad frames answered with an error frame', () => {
       code: 'INVALID_MESSAGE',
       field: 'message',
     });
+    await client.close();
+  });
+
+  it('strips C1 controls as it strips C0 ones, and keeps emoji joiners', async () => {
+    const client = await chat.enter(mallory, slug);
+    const ack = await client.request({
+      type: 'chat_message',
+      message: 'a\u0085b\u009bc \u{1F468}\u200d\u{1F469}',
+    });
+    expect(ack).toMatchObject({ type: 'ack' });
+    const stored = (await chat.api.history(bob, slug)).messages.find((m) => m.id === ack.message_id);
+    expect(stored?.content).toBe('abc \u{1F468}\u200d\u{1F469}');
     await client.close();
   });
 

@@ -10,6 +10,7 @@ export {
 } from './auth/authenticator.ts';
 export { type JwtAuthenticatorOptions, jwtAuthenticator } from './auth/jwt-authenticator.ts';
 export { SLOW_CONSUMER_REASON } from './connection/live-connection.ts';
+export { illFormedTextPath } from './connection/well-formed-text.ts';
 export {
   type AckFields,
   type Connection,

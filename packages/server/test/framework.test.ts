@@ -1,4 +1,5 @@
 import { createServer } from 'node:http';
+import { connect as netConnect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { TestClient } from '../src/testing/test-client.ts';
@@ -389,5 +390,127 @@ describe('attaching to a plain http.Server', () => {
     expect(code).toBe(4404);
     await served.close();
     void SECRET;
+  });
+});
+
+/** Sends raw bytes to the server and resolves with what it answered before closing (bounded). */
+function rawExchange(port: number, request: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const socket = netConnect(port, '127.0.0.1', () => socket.write(request));
+    let answer = '';
+    socket.setEncoding('latin1');
+    socket.on('data', (chunk: string) => {
+      answer += chunk;
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      resolve(answer);
+    }, timeoutMs);
+    socket.on('close', () => {
+      clearTimeout(timer);
+      resolve(answer);
+    });
+    socket.on('error', reject);
+  });
+}
+
+const upgradeHeaders =
+  'Host: a\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n' +
+  'Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n';
+
+describe('hostile upgrades', () => {
+  it('treats an origin-form target that looks like a host as a path, and refuses it over the socket', async () => {
+    const server = await start();
+    const answer = await rawExchange(server.port, `GET //[x HTTP/1.1\r\n${upgradeHeaders}`);
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
+    expect(answer).toContain('"code":"AUTHENTICATION_FAILED"');
+    expect(await (await connect(server)).request({ type: 'echo', text: 'alive' })).toMatchObject({
+      type: 'ack',
+    });
+  });
+
+  for (const target of ['http://a:99999/ws/echo/x/', '*', 'ftp://a/ws/echo/x/', 'http://[::1/']) {
+    it(`answers the request target ${JSON.stringify(target)} with 400 and keeps serving`, async () => {
+      const server = await start();
+      const answer = await rawExchange(server.port, `GET ${target} HTTP/1.1\r\n${upgradeHeaders}`);
+      expect(answer).toMatch(/^HTTP\/1\.1 400 /);
+      expect(await (await connect(server)).request({ type: 'echo', text: 'alive' })).toMatchObject({
+        type: 'ack',
+      });
+    });
+  }
+
+  it('routes an absolute-form target by its path', async () => {
+    const server = await start();
+    const answer = await rawExchange(
+      server.port,
+      `GET http://a/ws/echo/abs/?token=${await token()} HTTP/1.1\r\n${upgradeHeaders}`,
+      500,
+    );
+    expect(answer).toMatch(/^HTTP\/1\.1 101 /);
+    expect(answer).toContain('"room":"abs"');
+  });
+
+  it('accepts the bearer scheme in any case and refuses a malformed cookie as unauthenticated', async () => {
+    const server = await start();
+    const lower = await TestClient.connect(server.wsUrl('/ws/echo/x/'), {
+      headers: { authorization: `bearer ${await token()}` },
+    });
+    expect(await lower.next('welcome')).toMatchObject({ user: 'alice' });
+    const cookie = await TestClient.connect(server.wsUrl('/ws/echo/x/'), {
+      headers: { cookie: 'sb_access=%E0%A4%A', origin: 'https://app.example' },
+    });
+    expect(await cookie.next('error')).toMatchObject({ code: 'AUTHENTICATION_FAILED' });
+    expect((await cookie.closed()).code).toBe(4401);
+  });
+});
+
+describe('refused frames', () => {
+  it('answers the ref of a frame that is too deep or not JSON', async () => {
+    const server = await start();
+    const client = await connect(server);
+    client.send(`{"type":"echo","ref":"deep","text":${'['.repeat(100)}${']'.repeat(100)}}`);
+    expect(await client.next('error')).toMatchObject({ ref: 'deep', code: 'INVALID_MESSAGE' });
+    client.send('{"type":"echo","ref":"broken","text":');
+    expect(await client.next('error')).toMatchObject({ ref: 'broken', code: 'INVALID_MESSAGE' });
+  });
+
+  it('refuses a lone surrogate instead of acking text it cannot store', async () => {
+    const server = await start();
+    const client = await connect(server);
+    client.send('{"type":"echo","ref":"s","text":"a\\ud800b"}');
+    expect(await client.next('error')).toMatchObject({ ref: 's', code: 'INVALID_MESSAGE', field: 'text' });
+    client.send('{"type":"echo","ref":"pair","text":"\\ud83d\\ude00"}');
+    expect(await client.next('ack')).toMatchObject({ ref: 'pair' });
+  });
+
+  it('closes a connection that keeps sending invalid frames with 4429', async () => {
+    const server = await start({ invalidFrames: { limit: 5, windowSeconds: 60 } });
+    const bystander = await connect(server);
+    const client = await connect(server);
+    for (let i = 0; i < 5; i++) client.send(`{"ref":"r${i}", not json`);
+    for (let i = 0; i < 5; i++) expect(await client.next('error')).toMatchObject({ ref: `r${i}` });
+    client.send('{"type":"nope"}');
+    expect((await client.closed()).code).toBe(4429);
+    expect(await bystander.request({ type: 'echo', text: 'fine' })).toMatchObject({ type: 'ack' });
+  });
+});
+
+describe('resources per principal', () => {
+  it('refuses a connection over the per-principal cap with 4429 and frees the slot on close', async () => {
+    const server = await start({ maxConnectionsPerPrincipal: 2 });
+    const first = await connect(server);
+    await connect(server);
+    const third = await TestClient.connect(server.wsUrl(`/ws/echo/x/?token=${await token()}`));
+    expect(await third.next('error')).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
+    expect((await third.closed()).code).toBe(4429);
+    const other = await TestClient.connect(server.wsUrl(`/ws/echo/x/?token=${await token({ sub: 'bob' })}`));
+    expect(await other.next('welcome')).toMatchObject({ user: 'bob' });
+    first.socket.close();
+    await first.closed();
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await (await connect(server)).request({ type: 'echo', text: 'again' })).toMatchObject({
+      type: 'ack',
+    });
   });
 });

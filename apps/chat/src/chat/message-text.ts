@@ -7,11 +7,18 @@ import { WsError } from '@switchboard/server';
  * outwit). Only control characters that no person types are removed.
  */
 // biome-ignore lint/suspicious/noControlCharactersInRegex: removing them is the point
-const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/g;
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]/g;
+/**
+ * Text that shows nothing: white space, default-ignorable characters (zero-width spaces and
+ * joiners, soft hyphens, word joiners, the Hangul fillers), format characters and the blank
+ * Braille pattern. A message of only these is empty. They are kept inside real text: the
+ * zero-width joiner builds emoji sequences and the bidi marks order right-to-left text.
+ */
+const INVISIBLE_ONLY = /^[\s\p{Default_Ignorable_Code_Point}\p{Cf}\u2800]*$/u;
 
 export function cleanMessageText(raw: string, maxLength: number): string {
   const text = raw.replace(CONTROL, '');
-  if (text.trim().length === 0) {
+  if (INVISIBLE_ONLY.test(text)) {
     throw new WsError(ErrorCode.INVALID_MESSAGE, 'Message cannot be empty.', { field: 'message' });
   }
   // Counted in code points, as a person counts characters (an emoji is one, not two).

@@ -11,7 +11,7 @@ import { ErrorCode } from '@switchboard/protocol/envelope';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
-import { type Authenticator, BEARER_SUBPROTOCOL } from '../auth/authenticator.ts';
+import { type Authenticator, BEARER_SUBPROTOCOL, type Principal } from '../auth/authenticator.ts';
 import { LiveConnection } from '../connection/live-connection.ts';
 import type { AnyConsumer, ConsumerSpec, MessageSchemas, RateRule } from '../consumer/consumer.ts';
 import { WsError } from '../errors.ts';
@@ -20,6 +20,7 @@ import { MemoryChannelLayer } from '../layer/memory-layer.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../limits/rate-limiter.ts';
 import { SwitchboardMetrics } from '../metrics.ts';
 import { Router } from '../routing/router.ts';
+import { upgradeTarget } from './upgrade-target.ts';
 
 export interface Limits {
   /** Largest accepted frame; a bigger one closes the connection with 1009 (seed 002: 1 MiB). */
@@ -38,6 +39,17 @@ export interface Limits {
   connectTimeoutSeconds: number;
   /** On close(), how long in-flight handlers get before sockets are closed with 1001. */
   shutdownGraceSeconds: number;
+  /**
+   * Open sockets one principal may hold on this node; the next is refused with 4429. Each costs a
+   * file descriptor and some 20 KiB, and a process has a bounded number of descriptors.
+   */
+  maxConnectionsPerPrincipal: number;
+  /**
+   * Frames refused before their handler ran (unparsable, unknown type, failed validation) that a
+   * connection may send per window; the next closes it with 4429. Counted apart from the rate
+   * limiter (in memory, per connection) because each such frame may have cost a full parse.
+   */
+  invalidFrames: RateRule;
 }
 
 export const DEFAULT_LIMITS: Limits = {
@@ -49,6 +61,8 @@ export const DEFAULT_LIMITS: Limits = {
   maxQueuedFrames: 64,
   connectTimeoutSeconds: 10,
   shutdownGraceSeconds: 5,
+  maxConnectionsPerPrincipal: 50,
+  invalidFrames: { limit: 20, windowSeconds: 10 },
 };
 
 export interface SwitchboardOptions {
@@ -71,6 +85,10 @@ export class Switchboard {
   private readonly router = new Router<AnyConsumer>();
   private readonly wss: WebSocketServer;
   private readonly connections = new Set<LiveConnection>();
+  /** Open connections per principal id on this node, for `maxConnectionsPerPrincipal`. */
+  private readonly perPrincipal = new Map<Principal['id'], number>();
+  /** The connections counted in `perPrincipal` (their `principal` is set right after the claim). */
+  private readonly slotHolders = new WeakSet<LiveConnection>();
   private readonly settings: ConstructorParameters<typeof LiveConnection>[2];
   private readonly heartbeat: NodeJS.Timeout;
   private readonly ownsLayer: boolean;
@@ -97,6 +115,7 @@ export class Switchboard {
       defaultRate: this.limits.rate,
       maxBufferedBytes: this.limits.maxBufferedBytes,
       maxQueuedFrames: this.limits.maxQueuedFrames,
+      invalidFrames: this.limits.invalidFrames,
       counters,
     };
     const compression = options.compression ?? false;
@@ -131,17 +150,26 @@ export class Switchboard {
     return this;
   }
 
+  /**
+   * Never throws: this runs inside the server's `upgrade` event, where an exception would end the
+   * process. What cannot be a WebSocket request gets a plain HTTP 4xx; everything else is accepted.
+   */
   handleUpgrade(request: IncomingMessage, socket: Duplex, head: Buffer): void {
-    if (this.closing) {
-      socket.end('HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\nContent-Length: 0\r\n\r\n');
+    const url = upgradeTarget(request.url);
+    if (this.closing || !url) {
+      refuseUpgrade(socket, this.closing ? 503 : 400);
       return;
     }
-    // Every upgrade is accepted so that even a refusal can be read by a browser: error frame, then close code.
-    this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request));
+    try {
+      // Every upgrade is accepted so that even a refusal can be read by a browser: error frame, then close code.
+      this.wss.handleUpgrade(request, socket, head, (ws) => this.accept(ws, request, url));
+    } catch (error) {
+      this.logger.warn({ err: error }, 'upgrade failed');
+      socket.destroy();
+    }
   }
 
-  private accept(ws: WebSocket, request: IncomingMessage): void {
-    const url = new URL(request.url ?? '/', 'http://localhost');
+  private accept(ws: WebSocket, request: IncomingMessage, url: URL): void {
     // Consumers see the query without the credential in it.
     const query = new URLSearchParams(url.search);
     query.delete('token');
@@ -158,6 +186,7 @@ export class Switchboard {
     this.connections.add(conn);
     ws.once('close', (code) => {
       this.connections.delete(conn);
+      this.releaseSlot(conn);
       void conn.onClosed(code);
     });
   }
@@ -175,12 +204,35 @@ export class Switchboard {
       const principal = this.options.authenticate ? await this.options.authenticate({ request, url }) : null;
       if (!route)
         throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, `No channel at ${url.pathname.slice(0, 100)}.`);
-      await conn.start(route.target, principal ?? { id: conn.id }, route.params);
+      const who = principal ?? { id: conn.id };
+      this.claimSlot(conn, who.id);
+      await conn.start(route.target, who, route.params);
     } catch (error) {
       conn.refuse(error);
     } finally {
       clearTimeout(timeout);
     }
+  }
+
+  /** Counts the connection against its principal until its socket closes; refuses one too many. */
+  private claimSlot(conn: LiveConnection, id: Principal['id']): void {
+    const held = this.perPrincipal.get(id) ?? 0;
+    if (held >= this.limits.maxConnectionsPerPrincipal) {
+      throw new WsError(
+        ErrorCode.RATE_LIMIT_EXCEEDED,
+        `Too many open connections (at most ${this.limits.maxConnectionsPerPrincipal}).`,
+      );
+    }
+    this.perPrincipal.set(id, held + 1);
+    this.slotHolders.add(conn);
+  }
+
+  private releaseSlot(conn: LiveConnection): void {
+    if (!this.slotHolders.delete(conn)) return;
+    const id = conn.principal.id;
+    const left = (this.perPrincipal.get(id) ?? 1) - 1;
+    if (left > 0) this.perPrincipal.set(id, left);
+    else this.perPrincipal.delete(id);
   }
 
   get connectionCount(): number {
@@ -206,6 +258,13 @@ export class Switchboard {
     if (!this.options.rateLimiter) await this.settings.rateLimiter.close?.();
     if (this.ownsLayer) await this.layer.close();
   }
+}
+
+function refuseUpgrade(socket: Duplex, status: 400 | 503): void {
+  const text = status === 400 ? 'Bad Request' : 'Service Unavailable';
+  socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`);
+  // A peer that does not read its answer must not keep the socket.
+  setTimeout(() => socket.destroy(), 1000).unref();
 }
 
 async function waitUntil(condition: () => boolean, timeoutMs: number): Promise<void> {

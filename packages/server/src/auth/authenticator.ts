@@ -31,12 +31,15 @@ export interface FoundToken {
 /** The subprotocol pair `bearer, <token>` lets browsers, which cannot set headers, keep tokens out of URLs. */
 export const BEARER_SUBPROTOCOL = 'bearer';
 
+const BEARER_HEADER = /^bearer +([^ ]+) *$/i;
+
 export function findToken(upgrade: UpgradeRequest, cookieName?: string): FoundToken | null {
   const fromQuery = upgrade.url.searchParams.get('token');
   if (fromQuery) return { token: fromQuery, source: 'query' };
 
-  const authorization = upgrade.request.headers.authorization;
-  if (authorization?.startsWith('Bearer ')) return { token: authorization.slice(7).trim(), source: 'header' };
+  // The scheme is case-insensitive (RFC 9110 §11.1), as on the REST side.
+  const bearer = BEARER_HEADER.exec(upgrade.request.headers.authorization ?? '');
+  if (bearer) return { token: bearer[1]!, source: 'header' };
 
   const protocols = upgrade.request.headers['sec-websocket-protocol'];
   if (protocols) {
@@ -57,7 +60,16 @@ function readCookie(header: string | undefined, name: string): string | null {
   if (!header) return null;
   for (const part of header.split(';')) {
     const eq = part.indexOf('=');
-    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeURIComponent(part.slice(eq + 1).trim());
+    if (eq > 0 && part.slice(0, eq).trim() === name) return decodeCookieValue(part.slice(eq + 1).trim());
   }
   return null;
+}
+
+/** A malformed escape (`%E0%A4%A`) is the peer's mistake: such a cookie names no token. */
+function decodeCookieValue(value: string): string | null {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return null;
+  }
 }

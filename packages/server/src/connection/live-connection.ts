@@ -27,6 +27,8 @@ export interface ConnectionSettings {
   maxBufferedBytes: number;
   /** Received frames waiting for their handler before the socket stops being read. */
   maxQueuedFrames: number;
+  /** Frames refused before a handler ran, per window, before the connection is closed with 4429. */
+  invalidFrames: RateRule;
   /** Counts frames written, read by the metrics on scrape (a plain number is cheaper than a counter per write). */
   counters: { framesSent: number };
 }
@@ -66,6 +68,9 @@ export class LiveConnection implements Connection<unknown> {
   private handling: Promise<void> | undefined;
   private paused = false;
   private refusedInRow = 0;
+  /** Invalid frames in the current fixed window, and when that window began (ms). */
+  private invalidCount = 0;
+  private invalidSince = 0;
   /** Tasks waiting for the current frame's reply; undefined when no frame is being handled. */
   private afterReplyTasks: (() => void | Promise<void>)[] | undefined;
   private readonly groups = new Set<string>();
@@ -270,6 +275,9 @@ export class LiveConnection implements Connection<unknown> {
   // --- client frames --------------------------------------------------------------------------
 
   private onFrame(data: Buffer, isBinary: boolean): void {
+    // Once closing, no answer can be written: what is still arriving is dropped unread (a client
+    // resends what was not acked).
+    if (this.ws.readyState !== OPEN) return;
     this.lastActivity = Date.now();
     this.awaitingPong = false;
     this.inbound.push({ data, isBinary, at: performance.now() });
@@ -283,11 +291,22 @@ export class LiveConnection implements Connection<unknown> {
 
   private async drain(): Promise<void> {
     for (let item = this.inbound.shift(); item; item = this.inbound.shift()) {
+      if (this.ws.readyState !== OPEN) {
+        this.inbound.length = 0;
+        break;
+      }
       if (this.paused && this.inbound.length < this.settings.maxQueuedFrames / 2) {
         this.paused = false;
         this.ws.resume();
       }
-      await this.handleFrame(item);
+      try {
+        await this.handleFrame(item);
+      } catch (error) {
+        // Every step of handleFrame answers for itself; this is the net under a bug, so that a
+        // frame can never become an unhandled rejection (which would end the process).
+        this.log.error({ err: error }, 'frame handling failed');
+        this.close(1011, 'internal error');
+      }
     }
     this.handling = undefined;
   }
@@ -299,6 +318,7 @@ export class LiveConnection implements Connection<unknown> {
     if (!decoded.ok) {
       metrics.messagesTotal.inc({ type: 'invalid' });
       this.sendError(decoded.error, decoded.ref);
+      this.countInvalid(at);
       return;
     }
     const { type, message, ref } = decoded;
@@ -336,6 +356,19 @@ export class LiveConnection implements Connection<unknown> {
       metrics.messageLatency.observe({ type }, (performance.now() - at) / 1000);
     }
     for (const task of tasks) await this.runTask(task);
+  }
+
+  /** A client that keeps sending what cannot be handled is either broken or probing: let it go. */
+  private countInvalid(now: number): void {
+    const { limit, windowSeconds } = this.settings.invalidFrames;
+    if (now - this.invalidSince > windowSeconds * 1000) {
+      this.invalidSince = now;
+      this.invalidCount = 0;
+    }
+    if (++this.invalidCount > limit) {
+      this.settings.metrics.rateLimited.inc();
+      this.close(4429, 'too many invalid frames');
+    }
   }
 
   private async rateCheck(bucket: string, rule: RateRule): Promise<RateDecision> {
