@@ -33,7 +33,11 @@ import { notificationsConsumer } from './consumers/notifications-consumer.ts';
 import { statusConsumer } from './consumers/status-consumer.ts';
 import { liveApi } from './http/live-api.ts';
 import { restApi } from './http/rest-api.ts';
-import { guardSlowClients, SLOW_CLIENT_LIMITS } from './http/slow-client-guard.ts';
+import {
+  CONNECTIONS_CHECKING_INTERVAL_MS,
+  guardSlowClients,
+  SLOW_CLIENT_LIMITS,
+} from './http/slow-client-guard.ts';
 import { LiveFeatures } from './live-features.ts';
 import { registerRedisMetrics } from './redis-metrics.ts';
 import { openStorage } from './storage/open-storage.ts';
@@ -119,7 +123,11 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
 
   // Request lines are noise at this volume; HTTP warnings and errors still reach the log.
   const httpLogger = logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
-  const http = Fastify({ loggerInstance: httpLogger, trustProxy: true });
+  const http = Fastify({
+    loggerInstance: httpLogger,
+    trustProxy: true,
+    http: { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+  });
   guardSlowClients(http.server, { ...SLOW_CLIENT_LIMITS, isTrustedProxy: () => false });
   switchboard.attach(http.server);
   await http.register(restApi, {

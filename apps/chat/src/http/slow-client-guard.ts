@@ -23,6 +23,12 @@ export const SLOW_CLIENT_LIMITS: Omit<SlowClientLimits, 'isTrustedProxy'> = {
   maxPendingPerAddress: 64,
 };
 
+/**
+ * Node enforces both timeouts by sweeping its connections on this interval (30 s by default, which
+ * would let a 10 s limit stretch to 40 s). It can only be set when the server is created.
+ */
+export const CONNECTIONS_CHECKING_INTERVAL_MS = 1000;
+
 export function guardSlowClients(server: Server, limits: SlowClientLimits): void {
   server.headersTimeout = limits.headersTimeoutMs;
   server.requestTimeout = limits.requestTimeoutMs;
