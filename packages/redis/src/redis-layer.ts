@@ -73,8 +73,6 @@ export class RedisChannelLayer implements ChannelLayer {
   private readonly node: string;
   private readonly groupTopicPrefix: string;
   private readonly inboxPrefix: string;
-  /** The groups each local channel is in, so that removing it can end the subscriptions it held. */
-  private readonly joined = new Map<string, Set<string>>();
   /** The SUBSCRIBE of each group with local members; groupAdd resolves once it is confirmed. */
   private readonly subscriptions = new Map<string, Promise<void>>();
   private droppedUnpublished = 0;
@@ -119,11 +117,7 @@ export class RedisChannelLayer implements ChannelLayer {
   }
 
   removeChannel(channel: string): void {
-    for (const group of this.joined.get(channel) ?? []) {
-      if (this.local.discard(group, channel)) void this.unsubscribe(group);
-    }
-    this.joined.delete(channel);
-    this.local.remove(channel);
+    for (const group of this.local.remove(channel)) void this.unsubscribe(group);
   }
 
   async send(channel: string, message: LayerMessage): Promise<void> {
@@ -149,19 +143,10 @@ export class RedisChannelLayer implements ChannelLayer {
     // A channel closed meanwhile (groupAdd racing a disconnect) must not keep a subscription alive.
     if (!this.local.has(channel)) return;
     if (this.local.join(group, channel)) this.subscribe(group);
-    let groups = this.joined.get(channel);
-    if (!groups) {
-      groups = new Set();
-      this.joined.set(channel, groups);
-    }
-    groups.add(group);
     await this.subscriptions.get(group);
   }
 
   async groupDiscard(group: string, channel: string): Promise<void> {
-    const groups = this.joined.get(channel);
-    groups?.delete(group);
-    if (groups?.size === 0) this.joined.delete(channel);
     if (this.local.discard(group, channel)) await this.unsubscribe(group);
   }
 
@@ -184,7 +169,6 @@ export class RedisChannelLayer implements ChannelLayer {
   async close(): Promise<void> {
     this.health.close();
     this.local.clear();
-    this.joined.clear();
     this.subscriptions.clear();
     await Promise.all([closeConnection(this.subscriber), closeConnection(this.publisher)]);
   }

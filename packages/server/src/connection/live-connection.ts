@@ -73,7 +73,6 @@ export class LiveConnection implements Connection<unknown> {
   private invalidSince = 0;
   /** Tasks waiting for the current frame's reply; undefined when no frame is being handled. */
   private afterReplyTasks: (() => void | Promise<void>)[] | undefined;
-  private readonly groups = new Set<string>();
   private opened: { promise: Promise<void>; resolve: () => void } | undefined;
   private finished: Promise<void> | undefined;
   private logger: ConnectionLogger | undefined;
@@ -114,7 +113,7 @@ export class LiveConnection implements Connection<unknown> {
     } catch (error) {
       this.opened.resolve();
       this.refuse(error);
-      await this.leaveLayer();
+      this.leaveLayer();
       return;
     }
     if (this.phase === 'closed') {
@@ -183,12 +182,10 @@ export class LiveConnection implements Connection<unknown> {
   }
 
   async groupAdd(group: string): Promise<void> {
-    this.groups.add(group);
     await this.settings.layer.groupAdd(group, this.channelName);
   }
 
   async groupDiscard(group: string): Promise<void> {
-    this.groups.delete(group);
     await this.settings.layer.groupDiscard(group, this.channelName);
   }
 
@@ -399,7 +396,7 @@ export class LiveConnection implements Connection<unknown> {
   private finish(code: number): Promise<void> {
     this.finished ??= (async () => {
       if (this.handling) await this.handling;
-      await this.leaveLayer();
+      this.leaveLayer();
       try {
         await this.consumer?.disconnect?.(this, code);
       } catch (error) {
@@ -409,17 +406,9 @@ export class LiveConnection implements Connection<unknown> {
     return this.finished;
   }
 
-  private async leaveLayer(): Promise<void> {
-    const { layer } = this.settings;
-    await Promise.all(
-      [...this.groups].map((group) =>
-        layer
-          .groupDiscard(group, this.channelName)
-          .catch((error: unknown) => this.log.warn({ err: error, group }, 'groupDiscard failed')),
-      ),
-    );
-    this.groups.clear();
-    layer.removeChannel(this.channelName);
+  /** The layer owns membership: removing the channel leaves every group it joined. */
+  private leaveLayer(): void {
+    this.settings.layer.removeChannel(this.channelName);
   }
 
   /** Heartbeat tick: a peer that did not answer the last ping is cut off; an idle one is closed. */

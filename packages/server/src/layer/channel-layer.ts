@@ -39,7 +39,11 @@ export interface LayerStats {
 export interface ChannelLayer {
   /** Opens a channel that lives in this process; returns its unique name. */
   addChannel(receiver: Receiver): string;
-  /** Closes a local channel; messages still waiting for it are discarded. */
+  /**
+   * Closes a local channel: it leaves every group it is in, and messages still waiting for it are
+   * discarded. The layer is the one place that knows a channel's groups; callers need not
+   * `groupDiscard` first.
+   */
   removeChannel(channel: string): void;
 
   send(channel: string, message: LayerMessage): Promise<void>;

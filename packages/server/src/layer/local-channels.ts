@@ -38,11 +38,19 @@ export class LocalChannels {
     return name;
   }
 
-  remove(channel: string): void {
+  /**
+   * Closes a channel and takes it out of every group it was in (the layer contract: a removed
+   * channel leaves all its groups). Returns the groups that have no local member left.
+   */
+  remove(channel: string): string[] {
     this.mailboxes.get(channel)?.close();
     this.mailboxes.delete(channel);
-    for (const group of this.groupsOf.get(channel) ?? []) this.discard(group, channel);
+    const emptied: string[] = [];
+    for (const group of this.groupsOf.get(channel) ?? []) {
+      if (this.discard(group, channel)) emptied.push(group);
+    }
     this.groupsOf.delete(channel);
+    return emptied;
   }
 
   /** Whether the channel is open in this process. */

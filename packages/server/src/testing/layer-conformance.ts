@@ -133,6 +133,24 @@ export function channelLayerConformance(name: string, makePair: LayerPairFactory
       await a.groupSend('nobody_here', { type: 'void' });
     });
 
+    it('removing a channel leaves every group it joined, without groupDiscard', async () => {
+      const { a, b } = await pair();
+      const removed = collector(1);
+      const r = b.addChannel(removed.receiver);
+      for (const group of ['g1', 'g2', 'g3']) await b.groupAdd(group, r);
+      await a.groupSend('g1', { type: 'before' });
+      await removed.complete;
+      b.removeChannel(r);
+      // The groups emptied on b; a newcomer to one of them on b is reached (b subscribes again).
+      const newcomer = collector(1);
+      await b.groupAdd('g2', b.addChannel(newcomer.receiver));
+      for (const group of ['g1', 'g2', 'g3']) await a.groupSend(group, { type: `after-${group}` });
+      expect((await newcomer.complete).map((m) => m.type)).toEqual(['after-g2']);
+      await settle();
+      expect(removed.received.map((m) => m.type)).toEqual(['before']);
+      expect(newcomer.received.map((m) => m.type)).toEqual(['after-g2']);
+    });
+
     it('a message to a channel that is gone is counted as undeliverable, not thrown', async () => {
       const { a, b } = await pair();
       const channel = a.addChannel(() => {});
