@@ -142,6 +142,51 @@ describe('online status', () => {
     expect(statusesOf(alice, carolStatus.client.unread())).toEqual([]);
   });
 
+  it('a snapshot taken within the grace period agrees with what peers are told', async () => {
+    const { alice, bob } = await trio();
+    const first = await live.status(alice);
+    await first.client.close();
+    // Bob connects while Alice is in her grace period: nobody was told she left, so she is online.
+    const bobStatus = await live.status(bob);
+    expect(bobStatus.snapshot).toContainEqual({
+      user_id: alice.id,
+      username: alice.username,
+      status: 'online',
+      last_seen: null,
+    });
+    // She is back within the grace period: still online, and no change to announce.
+    const back = await live.status(alice);
+    await settle(GRACE_MS * 2);
+    expect(statusesOf(alice, bobStatus.client.unread())).toEqual([]);
+    expect((await live.status(bob)).snapshot).toContainEqual(
+      expect.objectContaining({ user_id: alice.id, status: 'online' }),
+    );
+    // Gone for good: offline, with the time she was last seen.
+    await back.client.close();
+    expect(await nextStatusOf(bobStatus.client, alice)).toMatchObject({
+      status: 'offline',
+      last_seen: expect.any(String),
+    });
+  });
+
+  it('an explicit status survives a reload for the user and for peers alike', async () => {
+    const { alice, bob } = await trio();
+    const bobStatus = await live.status(bob);
+    const before = await live.status(alice);
+    await nextStatusOf(bobStatus.client, alice);
+    await before.client.request({ type: 'status_update', status: 'busy' });
+    expect(await nextStatusOf(bobStatus.client, alice)).toMatchObject({ status: 'busy' });
+
+    await before.client.close();
+    const reloaded = await live.status(alice);
+    expect(reloaded.snapshot).toContainEqual(expect.objectContaining({ user_id: alice.id, status: 'busy' }));
+    await settle(GRACE_MS * 2);
+    expect(statusesOf(alice, bobStatus.client.unread())).toEqual([]);
+    expect((await live.status(bob)).snapshot).toContainEqual(
+      expect.objectContaining({ user_id: alice.id, status: 'busy' }),
+    );
+  });
+
   it('answers a bad status with INVALID_MESSAGE and refuses sockets without a token', async () => {
     const alice = await live.signUp();
     const { client } = await live.status(alice);

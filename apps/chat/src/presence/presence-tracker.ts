@@ -1,8 +1,10 @@
 /**
  * Online status derived from live sockets. Every authenticated socket (chat, notifications,
  * status) registers in the presence store, which counts a user's sockets on every node. The
- * first one makes the user online; when the last one closes, the user is announced offline only
- * after a grace period, so a page reload (close, then open within a second) shows nothing.
+ * first one makes the user online. A socket that closes stays counted for a grace period, so a
+ * page reload (close, then open within a second) is one session to everyone: the store, every
+ * snapshot and every peer's change events say the same thing, with the same explicit status.
+ * The store is the one source of truth; nothing here remembers who is "leaving".
  *
  * Fan-out: a status change goes to the status group of the user and of each room peer, one
  * `groupSend` per peer, after one indexed query for the peers. Each group holds only that
@@ -23,8 +25,8 @@ import type { PeerProfile, Storage } from '../storage/storage.ts';
 const MAX_SNAPSHOT_PEERS = 1000;
 
 export class PresenceTracker {
-  /** Users whose last socket on this node closed and who are not yet announced offline. */
-  private readonly leaving = new Map<number, NodeJS.Timeout>();
+  /** Closed sockets still counted for the grace period. */
+  private readonly lingering = new Set<NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -39,13 +41,6 @@ export class PresenceTracker {
   async connected(user: Author, connectionId: string): Promise<void> {
     try {
       const first = await this.store.connect(user.id, connectionId);
-      const pending = this.leaving.get(user.id);
-      if (pending) {
-        // Back within the grace period: the peers never saw them leave.
-        clearTimeout(pending);
-        this.leaving.delete(user.id);
-        return;
-      }
       if (first)
         await this.announce(user, parseStatus(await this.store.getStatus(user.id)) ?? 'online', null);
     } catch (error) {
@@ -53,19 +48,15 @@ export class PresenceTracker {
     }
   }
 
-  /** A socket of `user` closed; the last one starts the grace period. Never throws. */
+  /** A socket of `user` closed: it stops counting once the grace period is over. Never throws. */
   async disconnected(user: Author, connectionId: string): Promise<void> {
     if (this.closed) return;
-    try {
-      const last = await this.store.disconnect(user.id, connectionId);
-      if (!last || this.closed) return;
-      clearTimeout(this.leaving.get(user.id));
-      const timer = setTimeout(() => void this.leaveIfGone(user), this.graceMs);
-      timer.unref();
-      this.leaving.set(user.id, timer);
-    } catch (error) {
-      this.log.warn({ err: error, user: user.id }, 'presence: could not unregister a connection');
-    }
+    const timer = setTimeout(() => {
+      this.lingering.delete(timer);
+      void this.release(user, connectionId);
+    }, this.graceMs);
+    timer.unref();
+    this.lingering.add(timer);
   }
 
   /** Sets an explicit status; `offline` makes a connected user look offline (invisible). */
@@ -87,11 +78,15 @@ export class PresenceTracker {
     return Promise.all([self, ...peers].map((peer) => this.statusOf(peer)));
   }
 
-  /** Stops pending offline announcements; sockets closing after this are not tracked. */
+  /**
+   * Stops pending offline announcements; sockets closing after this are not tracked. In a shared
+   * store their entries expire with this node's heartbeat, so users who move to another node
+   * during a restart are never shown offline.
+   */
   close(): void {
     this.closed = true;
-    for (const timer of this.leaving.values()) clearTimeout(timer);
-    this.leaving.clear();
+    for (const timer of this.lingering) clearTimeout(timer);
+    this.lingering.clear();
   }
 
   private async statusOf(peer: PeerProfile): Promise<UserStatus> {
@@ -108,11 +103,11 @@ export class PresenceTracker {
     };
   }
 
-  private async leaveIfGone(user: Author): Promise<void> {
-    this.leaving.delete(user.id);
+  /** The grace period of a closed socket is over; the user's last one makes them offline. */
+  private async release(user: Author, connectionId: string): Promise<void> {
     if (this.closed) return;
     try {
-      if (await this.store.isOnline(user.id)) return; // came back on another node
+      if (!(await this.store.disconnect(user.id, connectionId))) return;
       const lastSeen = new Date().toISOString();
       await this.storage.setLastSeen(user.id, lastSeen);
       await this.announce(user, 'offline', lastSeen);
