@@ -22,7 +22,24 @@ const schema = z.object({
     .optional(),
   REDIS_URL: z
     .string()
-    .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL (leave unset for the in-memory layer)')
+    .regex(
+      /^rediss?(\+cluster|\+sentinel)?:\/\//,
+      'must be a redis://, rediss://, redis+cluster:// or redis+sentinel:// URL (leave unset for the in-memory layer)',
+    )
+    .optional(),
+  /** Comma-separated host:port seeds of a Redis Cluster (instead of a redis+cluster:// REDIS_URL). */
+  REDIS_CLUSTER_NODES: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port…]')
+    .optional(),
+  /** Comma-separated host:port of Redis Sentinels, with REDIS_SENTINEL_NAME. */
+  REDIS_SENTINELS: z
+    .string()
+    .regex(/^[^,\s]+:\d+(,[^,\s]+:\d+)*$/, 'must be host:port[,host:port…]')
+    .optional(),
+  REDIS_SENTINEL_NAME: z
+    .string()
+    .regex(/^[\w.-]{1,64}$/)
     .optional(),
   /** Namespace of every Redis key and pub/sub channel; nodes of one deployment share it. */
   REDIS_PREFIX: z
@@ -96,7 +113,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     host: e.HOST,
     dataDir,
     databaseUrl: e.DATABASE_URL,
-    redisUrl: e.REDIS_URL,
+    redisUrl: redisUrlOf(e),
     redisPrefix: e.REDIS_PREFIX,
     jwtSecret: new TextEncoder().encode(secret.value),
     jwtSecretGenerated: secret.generated,
@@ -117,6 +134,29 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     webDist: e.WEB_DIST,
     live: liveConfig(e),
   };
+}
+
+/**
+ * The one Redis URL every Redis part takes: REDIS_URL as given, or the Cluster / Sentinel it
+ * describes with the list variables (which are easier to template in a deployment).
+ */
+function redisUrlOf(e: {
+  REDIS_URL?: string | undefined;
+  REDIS_CLUSTER_NODES?: string | undefined;
+  REDIS_SENTINELS?: string | undefined;
+  REDIS_SENTINEL_NAME?: string | undefined;
+}): string | undefined {
+  const given = [e.REDIS_URL, e.REDIS_CLUSTER_NODES, e.REDIS_SENTINELS].filter(Boolean);
+  if (given.length > 1) {
+    throw new ConfigError('Set one of REDIS_URL, REDIS_CLUSTER_NODES and REDIS_SENTINELS, not several.');
+  }
+  if (e.REDIS_CLUSTER_NODES) return `redis+cluster://${e.REDIS_CLUSTER_NODES}`;
+  if (e.REDIS_SENTINELS) {
+    if (!e.REDIS_SENTINEL_NAME)
+      throw new ConfigError('REDIS_SENTINELS needs REDIS_SENTINEL_NAME (the master name).');
+    return `redis+sentinel://${e.REDIS_SENTINELS}/${e.REDIS_SENTINEL_NAME}`;
+  }
+  return e.REDIS_URL;
 }
 
 /** A secret generated once and kept in the data directory, so tokens survive restarts in development. */

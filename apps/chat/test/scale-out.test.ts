@@ -11,7 +11,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { ChatMessage } from '@switchboard/protocol';
-import { RedisServerProcess, redisServerInstalled } from '@switchboard/redis/testing';
+import { RedisClusterProcess, RedisServerProcess, redisServerInstalled } from '@switchboard/redis/testing';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatApi, ChatUser } from './support/chat-api.ts';
 import { type ChatNode, type ChatNodeEnv, startChatNode } from './support/chat-node.ts';
@@ -328,4 +328,51 @@ describe.skipIf(!available || !redisServerPresent)('chat nodes through a Redis o
     await expectEveryoneHasExactly(history, [aliceOnA, bobOnB, erinOnB]);
     await expectEveryoneHasExactly(history, [daveOnB], daveHad + 1);
   });
+});
+
+describe.skipIf(!available || !redisServerPresent)('chat nodes on a Redis Cluster', () => {
+  let cluster: RedisClusterProcess;
+  let a: ChatNode;
+  let b: ChatNode;
+
+  beforeAll(async () => {
+    cluster = await RedisClusterProcess.start(3, 1);
+    [a, b] = await startNodes(cluster.url, 'cluster-a', 'cluster-b');
+  }, 90_000);
+
+  afterAll(async () => {
+    await cluster?.stop();
+  });
+
+  it('loses no acked message when the master serving the room fails over; every client ends synced', async () => {
+    const users = await Promise.all(['ann', 'ben', 'cid'].map((n) => a.api.signUp(n)));
+    const [ann, ben, cid] = users as [ChatUser, ChatUser, ChatUser];
+    const slug = await roomOf(a.api, users);
+    const annOnA = await openClient('ann@a', ann, slug, [a]);
+    const benOnB = await openClient('ben@b', ben, slug, [b]);
+    const cidOnB = await openClient('cid@b', cid, slug, [b]);
+    for (let i = 0; i < 5; i++) await annOnA.send(`before ${i}`, `c-before-${runId}-${i}`);
+    await Promise.all([benOnB.waitForSeq(5), cidOnB.waitForSeq(5)]);
+
+    // The master that carries this room's broadcasts dies; its replica takes over.
+    const rooms = (await a.api.call('GET', '/api/rooms/', { token: ann.access })).body as {
+      id: number;
+      slug: string;
+    }[];
+    const roomId = rooms.find((room) => room.slug === slug)!.id;
+    const victim = await cluster.masterFor(`sbtest:${runId}:group:room.${roomId}`);
+    const failing = cluster.failMaster(victim);
+    // Writes go on through the failover: every one is acked from storage.
+    for (let i = 0; i < 10; i++) await annOnA.send(`during ${i}`, `c-during-${runId}-${i}`);
+    await failing;
+    // Both nodes saw it as an outage of the layer, and its end (which re-reads every room).
+    for (const node of [a, b]) {
+      await node.process.waitForLine((line) => line.includes('channel layer: Redis connection restored'));
+    }
+    for (let i = 0; i < 5; i++) await annOnA.send(`after ${i}`, `c-after-${runId}-${i}`);
+
+    const history = await storedHistory(b.api, ben, slug);
+    expect(history.map((m) => m.seq)).toEqual(range(1, 20));
+    await expectEveryoneHasExactly(history, [annOnA, benOnB, cidOnB]);
+  }, 90_000);
 });

@@ -1,25 +1,74 @@
-import { Redis } from 'ioredis';
+import { Cluster, Redis, type RedisOptions } from 'ioredis';
+import { parseRedisTarget } from './redis-target.ts';
+
+/** A connection to one server (or the master Sentinel names) or to a whole Cluster. */
+export type RedisClient = Redis | Cluster;
 
 /**
- * Opens a connection with the policy every part of this package shares: while Redis is
- * unreachable, commands fail at once instead of waiting in ioredis's offline queue, which has no
- * bound; a command caught in flight by a dropped connection fails rather than being replayed (a
- * replayed PUBLISH could arrive twice); subscriptions are restored by their owner from its own
- * state, not by ioredis from a snapshot of the old connection. ioredis keeps reconnecting with
- * its default backoff (50 ms more per attempt, at most 2 s).
+ * The policy every part of this package shares: while Redis is unreachable, commands fail at
+ * once instead of waiting in ioredis's offline queue, which has no bound; a command caught in
+ * flight by a dropped connection fails rather than being replayed (a replayed PUBLISH could
+ * arrive twice); subscriptions are restored by their owner from its own state, not by ioredis
+ * from a snapshot of the old connection. ioredis keeps reconnecting with its default backoff
+ * (50 ms more per attempt, at most 2 s).
  */
-export function openConnection(url: string, name: string): Redis {
-  return new Redis(url, {
-    connectionName: name,
-    enableOfflineQueue: false,
-    maxRetriesPerRequest: 0,
-    autoResendUnfulfilledCommands: false,
-    autoResubscribe: false,
-  });
+const POLICY = {
+  enableOfflineQueue: false,
+  maxRetriesPerRequest: 0,
+  autoResendUnfulfilledCommands: false,
+  autoResubscribe: false,
+} satisfies RedisOptions;
+
+/**
+ * Opens a connection to what `url` names (see redis-target.ts). On a Cluster, `shardedPubSub`
+ * gives the connection one subscriber per master, so SSUBSCRIBE / SPUBLISH of a channel touch only
+ * the shard that owns it; ioredis then follows slot moves and failovers for the subscriptions.
+ */
+export function openConnection(
+  url: string,
+  name: string,
+  options: { shardedPubSub?: boolean } = {},
+): RedisClient {
+  const target = parseRedisTarget(url);
+  switch (target.kind) {
+    case 'server':
+      return new Redis(url, { connectionName: name, ...POLICY });
+    case 'sentinel':
+      return new Redis({
+        connectionName: name,
+        ...POLICY,
+        sentinels: target.sentinels,
+        name: target.name,
+        db: target.db,
+        ...(target.username ? { username: target.username } : {}),
+        ...(target.password !== undefined ? { password: target.password } : {}),
+        ...(target.tls ? { tls: {} } : {}),
+      });
+    case 'cluster':
+      return new Cluster(target.nodes, {
+        enableOfflineQueue: false,
+        shardedSubscribers: options.shardedPubSub ?? false,
+        // A node that goes away is not retried on its own (ioredis' default): the slot map, refreshed
+        // on MOVED and after a failover, says where its slots went. Retrying it would report an
+        // outage at every failed attempt.
+        clusterRetryStrategy: (times) => Math.min(times * 100, 2000),
+        redisOptions: {
+          connectionName: name,
+          ...POLICY,
+          ...(target.username ? { username: target.username } : {}),
+          ...(target.password !== undefined ? { password: target.password } : {}),
+          ...(target.tls ? { tls: {} } : {}),
+        },
+      });
+  }
+}
+
+export function isCluster(redis: RedisClient): redis is Cluster {
+  return redis instanceof Cluster;
 }
 
 /** Quits politely when connected; otherwise just stops the reconnect attempts. */
-export async function closeConnection(redis: Redis): Promise<void> {
+export async function closeConnection(redis: RedisClient): Promise<void> {
   if (redis.status === 'ready') {
     try {
       await redis.quit();

@@ -1,7 +1,11 @@
-import type { Redis } from 'ioredis';
+import type { Cluster } from 'ioredis';
+import { isCluster, type RedisClient } from './connection.ts';
 import type { Logger } from './logger.ts';
 
 export type LinkState = 'connected' | 'disconnected';
+
+/** How long a Cluster must go without losing a node before a failover counts as over. */
+const FAILOVER_QUIET_MS = 1000;
 
 /**
  * Follows one or more Redis connections as a single link to Redis: connected when every one of
@@ -11,7 +15,7 @@ export type LinkState = 'connected' | 'disconnected';
 export class LinkHealth {
   /** Times the link came back after an outage. */
   reconnects = 0;
-  private readonly ready = new Map<Redis, boolean>();
+  private readonly ready = new Map<RedisClient, boolean>();
   private state: LinkState = 'disconnected';
   private everConnected = false;
   private outageReported = false;
@@ -36,10 +40,10 @@ export class LinkHealth {
    * ready: the channel layer re-subscribes there. If the connection drops again meanwhile, the
    * next connect restores again.
    */
-  watch(redis: Redis, restore: () => Promise<void> = async () => {}): void {
+  watch(redis: RedisClient, restore: () => Promise<void> = async () => {}): void {
     this.ready.set(redis, false);
     let epoch = 0;
-    redis.on('ready', () => {
+    const restored = () => {
       const current = ++epoch;
       restore().then(
         () => {
@@ -47,12 +51,45 @@ export class LinkHealth {
         },
         (error: Error) => this.noteError(error),
       );
-    });
-    redis.on('close', () => {
+    };
+    const lost = () => {
       epoch++;
       this.mark(redis, false);
-    });
+    };
+    redis.on('ready', restored);
+    redis.on('close', lost);
     redis.on('error', (error: Error) => this.noteError(error));
+    if (isCluster(redis)) this.followFailovers(redis, lost, restored);
+  }
+
+  /**
+   * A Cluster stays "ready" through the failover of one master, but what was published to that
+   * shard meanwhile is gone: that is an outage. Until a replica is promoted, ioredis refreshes its
+   * slot map, reconnects to the dead master and drops it again, many times a second; the outage is
+   * over once that has stopped for a second and the cluster says every slot is served.
+   */
+  private followFailovers(cluster: Cluster, lost: () => void, restored: () => void): void {
+    let quiet: NodeJS.Timeout | undefined;
+    const checkLater = () => {
+      clearTimeout(quiet);
+      quiet = setTimeout(check, FAILOVER_QUIET_MS);
+      quiet.unref();
+    };
+    const check = async () => {
+      if (this.closed || this.ready.get(cluster) || cluster.status !== 'ready') return;
+      let info = '';
+      try {
+        info = String(await cluster.cluster('INFO'));
+      } catch {
+        // Not answering yet: try again after another quiet second.
+      }
+      if (info.includes('cluster_state:ok')) restored();
+      else checkLater();
+    };
+    cluster.on('-node', () => {
+      lost();
+      checkLater();
+    });
   }
 
   /** Resolves once the link is connected; rejects if it is closed first. */
@@ -75,7 +112,7 @@ export class LinkHealth {
     this.logger.warn({ err: error }, `${this.name}: cannot reach Redis, retrying`);
   }
 
-  private mark(redis: Redis, ready: boolean): void {
+  private mark(redis: RedisClient, ready: boolean): void {
     this.ready.set(redis, ready);
     const next: LinkState = [...this.ready.values()].every(Boolean) ? 'connected' : 'disconnected';
     if (next === this.state || this.closed) return;

@@ -1,5 +1,5 @@
-import type { Redis } from 'ioredis';
-import { closeConnection, openConnection } from './connection.ts';
+import calculateSlot from 'cluster-key-slot';
+import { closeConnection, isCluster, openConnection, type RedisClient } from './connection.ts';
 import { LinkHealth } from './link-health.ts';
 import { type Logger, silentLogger } from './logger.ts';
 
@@ -142,7 +142,7 @@ end
 return #ARGV - 1
 `;
 
-type PresenceRedis = Redis & {
+type PresenceRedis = RedisClient & {
   presenceConnect(connections: string, status: string, connectionId: string, ttlMs: number): Promise<number>;
   presenceDisconnect(connections: string, status: string, connectionId: string): Promise<number>;
   presenceLiveCount(connections: string): Promise<number>;
@@ -152,6 +152,7 @@ type PresenceRedis = Redis & {
 };
 
 export interface RedisPresenceStoreOptions {
+  /** `redis://…`, `redis+cluster://…` or `redis+sentinel://…` (see redis-target.ts). */
   url: string;
   /** Namespace of the store's keys; every node of the cluster uses the same one. */
   prefix?: string;
@@ -238,15 +239,33 @@ export class RedisPresenceStore implements PresenceStore {
 
   /** Extends the life of every connection this node registered; the store calls it on a timer. */
   async heartbeat(): Promise<void> {
-    const entries = [...this.local];
     const calls: Promise<number>[] = [];
-    for (let i = 0; i < entries.length; i += HEARTBEAT_BATCH) {
-      const batch = entries.slice(i, i + HEARTBEAT_BATCH);
-      const keys = batch.flatMap(([, userId]) => this.keys(userId));
-      const ids = batch.map(([connectionId]) => connectionId);
-      calls.push(this.redis.presenceHeartbeat(keys.length, ...keys, this.ttlMs, ...ids));
+    for (const entries of this.heartbeatGroups()) {
+      for (let i = 0; i < entries.length; i += HEARTBEAT_BATCH) {
+        const batch = entries.slice(i, i + HEARTBEAT_BATCH);
+        const keys = batch.flatMap(([, userId]) => this.keys(userId));
+        const ids = batch.map(([connectionId]) => connectionId);
+        calls.push(this.redis.presenceHeartbeat(keys.length, ...keys, this.ttlMs, ...ids));
+      }
     }
     await Promise.all(calls);
+  }
+
+  /**
+   * One script may only touch keys of one slot on a Cluster: there the connections are grouped
+   * by the slot of their user's keys (the `{userId}` hash tag); one server takes them all at once.
+   */
+  private heartbeatGroups(): [connectionId: string, userId: number][][] {
+    const entries = [...this.local];
+    if (!isCluster(this.redis)) return [entries];
+    const bySlot = new Map<number, [string, number][]>();
+    for (const entry of entries) {
+      const slot = calculateSlot(this.keys(entry[1])[0]);
+      const group = bySlot.get(slot);
+      if (group) group.push(entry);
+      else bySlot.set(slot, [entry]);
+    }
+    return [...bySlot.values()];
   }
 
   /** Stops the heartbeat; the connections still registered expire after the ttl. */

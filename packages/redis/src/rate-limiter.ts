@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import type { RateDecision, RateLimiter } from '@switchboard/server';
-import type { Redis } from 'ioredis';
-import { closeConnection, openConnection } from './connection.ts';
+import { closeConnection, openConnection, type RedisClient } from './connection.ts';
 import { LinkHealth } from './link-health.ts';
 import { type Logger, silentLogger } from './logger.ts';
 
 export interface RedisRateLimiterOptions {
+  /** `redis://…`, `redis+cluster://…` or `redis+sentinel://…` (see redis-target.ts). */
   url: string;
   /** Namespace of the limiter's keys; every node that shares limits uses the same one. */
   prefix?: string;
@@ -37,7 +37,7 @@ if oldest == nil then return { 0, window } end
 return { 0, tonumber(oldest) + window - now }
 `;
 
-type LimiterRedis = Redis & {
+type LimiterRedis = RedisClient & {
   slidingWindowHit(key: string, limit: number, windowMs: number, member: string): Promise<[number, number]>;
 };
 

@@ -7,14 +7,14 @@ import {
   LocalChannels,
   type Receiver,
 } from '@switchboard/server';
-import type { Redis } from 'ioredis';
-import { closeConnection, openConnection } from './connection.ts';
+import { closeConnection, openConnection, type RedisClient } from './connection.ts';
 import { LinkHealth, type LinkState } from './link-health.ts';
 import { type Logger, silentLogger } from './logger.ts';
+import { type PubSub, pubSubOf } from './pubsub.ts';
 import { decodeEnvelope, encodeEnvelope, isFrom } from './wire.ts';
 
 export interface RedisLayerOptions {
-  /** `redis://[[user]:password@]host[:port][/db]` */
+  /** `redis://…`, `redis+cluster://…` or `redis+sentinel://…` (see redis-target.ts). */
   url: string;
   /** Namespace of every pub/sub channel of the layer; nodes that talk to each other share it. */
   prefix?: string;
@@ -35,9 +35,6 @@ export interface RedisLayerStats extends LayerStats {
   /** Times the layer came back after losing Redis. */
   reconnects: number;
 }
-
-/** Channels per SUBSCRIBE command when a node restores its subscriptions. */
-const SUBSCRIBE_BATCH = 1000;
 
 /**
  * The channel layer for several processes sharing one Redis, with two connections per node:
@@ -64,8 +61,9 @@ const SUBSCRIBE_BATCH = 1000;
  */
 export class RedisChannelLayer implements ChannelLayer {
   private readonly local: LocalChannels;
-  private readonly publisher: Redis;
-  private readonly subscriber: Redis;
+  private readonly publisher: RedisClient;
+  private readonly subscriber: RedisClient;
+  private readonly pubsub: PubSub;
   private readonly health: LinkHealth;
   private readonly logger: Logger;
   private readonly onError: (error: unknown) => void;
@@ -76,6 +74,11 @@ export class RedisChannelLayer implements ChannelLayer {
   /** The SUBSCRIBE of each group with local members; groupAdd resolves once it is confirmed. */
   private readonly subscriptions = new Map<string, Promise<void>>();
   private droppedUnpublished = 0;
+  /**
+   * On a Cluster only: the topics handed to ioredis, which keeps its own list and restores it
+   * after failovers and reconnects; a reconnect subscribes what is missing from it, nothing twice.
+   */
+  private readonly handedToCluster = new Set<string>();
 
   constructor(options: RedisLayerOptions) {
     const prefix = options.prefix ?? 'sb:';
@@ -96,10 +99,13 @@ export class RedisChannelLayer implements ChannelLayer {
 
     this.health = new LinkHealth('channel layer', this.logger, options.onStateChange);
     this.publisher = openConnection(options.url, 'switchboard-layer-publish');
-    this.subscriber = openConnection(options.url, 'switchboard-layer-subscribe');
+    this.subscriber = openConnection(options.url, 'switchboard-layer-subscribe', { shardedPubSub: true });
+    this.pubsub = pubSubOf(this.publisher, this.subscriber);
     this.health.watch(this.publisher);
     this.health.watch(this.subscriber, () => this.subscribeAll());
-    this.subscriber.on('message', (topic: string, payload: string) => this.receive(topic, payload));
+    this.subscriber.on(this.pubsub.messageEvent, (topic: string, payload: string) =>
+      this.receive(topic, payload),
+    );
   }
 
   /** Resolves once the layer is connected to Redis; messages for other nodes are dropped until then. */
@@ -170,13 +176,14 @@ export class RedisChannelLayer implements ChannelLayer {
     this.health.close();
     this.local.clear();
     this.subscriptions.clear();
+    this.handedToCluster.clear();
     await Promise.all([closeConnection(this.subscriber), closeConnection(this.publisher)]);
   }
 
   /** Resolves to the number of nodes that got the payload, or null when it never reached Redis. */
   private async publish(topic: string, payload: string): Promise<number | null> {
     try {
-      return await this.publisher.publish(topic, payload);
+      return await this.pubsub.publish(topic, payload);
     } catch (error) {
       this.droppedUnpublished++;
       // While Redis is away the outage has been reported once; anything else is news.
@@ -207,8 +214,11 @@ export class RedisChannelLayer implements ChannelLayer {
       this.subscriptions.set(group, Promise.resolve());
       return;
     }
-    const pending = this.subscriber.subscribe(this.groupTopicPrefix + group).then(
-      () => {},
+    const topic = this.groupTopicPrefix + group;
+    const pending = this.pubsub.subscribe([topic]).then(
+      () => {
+        if (this.pubsub.restoresItself) this.handedToCluster.add(topic);
+      },
       (error: unknown) => this.reportSubscriptionError(error, 'SUBSCRIBE', group),
     );
     this.subscriptions.set(group, pending);
@@ -216,10 +226,11 @@ export class RedisChannelLayer implements ChannelLayer {
 
   private async unsubscribe(group: string): Promise<void> {
     this.subscriptions.delete(group);
+    this.handedToCluster.delete(this.groupTopicPrefix + group);
     // A connection that is down has no subscriptions left, and the next one starts without this.
     if (this.subscriber.status !== 'ready') return;
     try {
-      await this.subscriber.unsubscribe(this.groupTopicPrefix + group);
+      await this.pubsub.unsubscribe(this.groupTopicPrefix + group);
     } catch (error) {
       this.reportSubscriptionError(error, 'UNSUBSCRIBE', group);
     }
@@ -233,12 +244,15 @@ export class RedisChannelLayer implements ChannelLayer {
 
   /** Runs on every (re)connect of the subscriber: the inbox and every group with local members. */
   private async subscribeAll(): Promise<void> {
-    const topics = [this.inboxPrefix + this.node];
+    let topics = [this.inboxPrefix + this.node];
     for (const group of this.local.localGroups()) topics.push(this.groupTopicPrefix + group);
+    if (this.pubsub.restoresItself) topics = topics.filter((topic) => !this.handedToCluster.has(topic));
+    const { batchSize } = this.pubsub;
     const batches: Promise<unknown>[] = [];
-    for (let i = 0; i < topics.length; i += SUBSCRIBE_BATCH) {
-      batches.push(this.subscriber.subscribe(...topics.slice(i, i + SUBSCRIBE_BATCH)));
+    for (let i = 0; i < topics.length; i += batchSize) {
+      batches.push(this.pubsub.subscribe(topics.slice(i, i + batchSize)));
     }
     await Promise.all(batches);
+    if (this.pubsub.restoresItself) for (const topic of topics) this.handedToCluster.add(topic);
   }
 }

@@ -1,2 +1,3 @@
+export { RedisClusterProcess } from './redis-cluster-process.ts';
 export { redisProblem } from './redis-problem.ts';
 export { freePort, RedisServerProcess, redisServerInstalled } from './redis-server-process.ts';
