@@ -43,7 +43,8 @@ export interface RedisLayerStats extends LayerStats {
  * Groups: a node SUBSCRIBEs to a group's pub/sub channel while it has local members in it, and
  * `groupSend` is one PUBLISH however many members and nodes there are. The sending node hands the
  * message to its own members directly; every other member node decodes it once and fans the one
- * object out locally. Order holds per sender (all of a node's PUBLISHes leave on one connection);
+ * object out locally. Order holds per sender (all of a node's PUBLISHes to one channel leave on one
+ * connection; on a Cluster, a command redirected by MOVED while a slot moves may overtake it);
  * broadcasts of two senders may interleave differently on different nodes, as in channels_redis.
  *
  * Channels: a channel's name starts with its node's prefix, so `send` delivers a local channel

@@ -101,21 +101,29 @@ export class RedisClusterProcess {
     await this.waitUntilHealthy(timeoutMs);
   }
 
-  /** Resolves once every live node reports `cluster_state:ok` and all slots are served. */
+  /**
+   * Resolves once every live node reports `cluster_state:ok`, all slots are served, and every node
+   * has the same slot map. A node with an older map answers MOVED, and a command that ioredis
+   * redirects arrives after later ones sent straight to the right node: until the maps agree,
+   * even one connection's commands may be reordered.
+   */
   async waitUntilHealthy(timeoutMs = 20_000): Promise<void> {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
-      const states = await Promise.all(
+      const views = await Promise.all(
         [...this.processes.keys()].map(async (port) => {
           try {
-            const { stdout } = await run('redis-cli', ['-p', String(port), 'cluster', 'info']);
-            return stdout.includes('cluster_state:ok') && stdout.includes('cluster_slots_ok:16384');
+            const ask = (...args: string[]) => run('redis-cli', ['-p', String(port), ...args]);
+            const { stdout: info } = await ask('cluster', 'info');
+            if (!info.includes('cluster_state:ok') || !info.includes('cluster_slots_ok:16384')) return null;
+            const { stdout: slots } = await ask('cluster', 'slots');
+            return slots.split('\n').sort().join('\n');
           } catch {
-            return false;
+            return null;
           }
         }),
       );
-      if (states.every(Boolean)) return;
+      if (views.every((view) => view !== null && view === views[0])) return;
       if (Date.now() > deadline) throw new Error('the Redis Cluster did not become healthy');
       await new Promise((resolve) => setTimeout(resolve, 200));
     }
