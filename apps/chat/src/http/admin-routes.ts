@@ -46,7 +46,7 @@ export const adminRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, 
 /** The user the path names; a deleted account is as unknown as one that never existed. */
 async function targetOf(request: FastifyRequest, storage: Storage): Promise<User> {
   const { username } = request.params as { username: string };
-  const user = username.length <= 150 ? await storage.findUserByName(username) : undefined;
+  const user = await storage.findUserByName(username);
   if (!user || user.status === 'deleted') throw notFound('User not found.');
   if (user.id === currentUser(request).userId) throw forbidden('Admins cannot revoke themselves.');
   return user;
