@@ -310,6 +310,8 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     clearTimeout(this.#renewTimer);
     this.#renewTimer = undefined;
     if (this.#tokenExpiresAt === undefined || !this.#options.refreshToken) return;
+    // An expired token is refused at connect (4401), and that path refreshes it.
+    if (this.#tokenExpiresAt <= Date.now()) return;
     const delay = renewalDelay(this.#tokenExpiresAt, Date.now());
     this.#renewTimer = setTimeout(() => void this.#renew(socket), delay);
   }
