@@ -95,6 +95,9 @@ function revokedThrough(revokedAt: string | null): number {
  * belonging to it (at most one second, and only right after an admin re-enabled the account).
  */
 export async function afterRevocationSecond(user: Pick<User, 'revokedAt'>): Promise<void> {
-  const wait = (revokedThrough(user.revokedAt) + 1) * 1000 - Date.now();
-  if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
+  const next = (revokedThrough(user.revokedAt) + 1) * 1000;
+  // A loop, not one timeout: timers may fire a millisecond before the wall clock agrees.
+  for (let wait = next - Date.now(); wait > 0; wait = next - Date.now()) {
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
 }
