@@ -389,9 +389,15 @@ export class LiveConnection implements Connection<unknown> {
     this.expiresAt = expiresAt;
     if (expiresAt === undefined || this.phase !== 'open') return;
     const wait = Math.min(Math.max(expiresAt - Date.now(), 0), MAX_TIMER_MS);
-    this.expiryTimer = setTimeout(() => this.onExpiry(), wait);
+    // One shared callback with the connection as its argument: an arrow per connection would be
+    // one more closure kept per socket (about 100 bytes, measured by the idle-connections bench).
+    this.expiryTimer = setTimeout(LiveConnection.expire, wait, this);
     // The socket keeps the process alive, not its expiry.
     this.expiryTimer.unref();
+  }
+
+  private static expire(conn: LiveConnection): void {
+    conn.onExpiry();
   }
 
   private onExpiry(): void {
