@@ -18,6 +18,8 @@ export const REVOCATIONS_GROUP = 'chat.revocations';
 const CACHE_TTL_MS = 5_000;
 /** Users whose standing one node remembers; the oldest entry goes first. */
 const CACHE_MAX_USERS = 10_000;
+/** Reads of one standing while announcements keep arriving, before the last one is taken as is. */
+const MAX_READS = 3;
 
 interface Standing {
   active: boolean;
@@ -27,6 +29,8 @@ interface Standing {
 
 export class Revocations {
   readonly #cache = new Map<number, { standing: Standing | null; until: number }>();
+  /** Announcements received so far: a read that overlapped one may predate it, and is read again. */
+  #announcements = 0;
   #channel: string | undefined;
 
   constructor(
@@ -39,6 +43,7 @@ export class Revocations {
     this.#channel = this.layer.addChannel((message) => {
       const userId = message.user_id;
       if (typeof userId !== 'number') return;
+      this.#announcements++;
       this.#cache.delete(userId);
       if (message.revoked === true) onRevoked(userId);
     });
@@ -69,8 +74,14 @@ export class Revocations {
     const now = Date.now();
     const cached = this.#cache.get(userId);
     if (cached && cached.until > now) return cached.standing;
-    const user = await this.storage.findUserById(userId);
-    const standing = user ? standingOf(user) : null;
+    let standing: Standing | null;
+    let seen: number;
+    let reads = 0;
+    do {
+      seen = this.#announcements;
+      const user = await this.storage.findUserById(userId);
+      standing = user ? standingOf(user) : null;
+    } while (seen !== this.#announcements && ++reads < MAX_READS);
     this.#cache.delete(userId);
     if (this.#cache.size >= CACHE_MAX_USERS) this.#cache.delete(this.#cache.keys().next().value!);
     this.#cache.set(userId, { standing, until: now + CACHE_TTL_MS });
