@@ -234,6 +234,21 @@ describe('revocation', () => {
     expect((await client.closed()).code).toBe(4401);
   });
 
+  it('refuses within the cache TTL even when the announcement never arrives', async () => {
+    const { user, slug } = await online();
+    // Cached as active by the sockets just opened; revoked behind the server's back (no announcement).
+    await chat.server.storage.setAccountStatus(user.id, 'disabled', new Date().toISOString());
+    expect((await chat.api.call('GET', '/api/me/', { token: user.access })).status).toBe(200);
+    const deadline = Date.now() + 7000;
+    let status = 200;
+    while (status === 200 && Date.now() < deadline) {
+      await sleep(250);
+      status = (await chat.api.call('GET', '/api/me/', { token: user.access })).status;
+    }
+    expect(status).toBe(401);
+    await expectRefusedEverywhere(user, slug);
+  });
+
   it('makes a user listed in ADMIN_USERS an admin at sign-in, also when registered after start-up', async () => {
     const late = await chat.api.call('POST', '/api/register/', {
       body: { username: 'Someone-Else', password: PASSWORD },
