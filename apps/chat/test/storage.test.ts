@@ -178,8 +178,11 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
           status: 'active',
           revokedAt: '2030-01-02T03:04:05.000Z',
         });
+        // A deleted account is gone for every lookup, but its name stays taken.
         await storage.setAccountStatus(u.id, 'deleted', '2030-01-03T00:00:00.000Z');
-        expect(await storage.findUserById(u.id)).toMatchObject({ status: 'deleted' });
+        expect(await storage.findUserById(u.id)).toBeUndefined();
+        expect(await storage.findUserByName(u.username)).toBeUndefined();
+        await expect(storage.createUser(u.username, 'h')).rejects.toBeInstanceOf(ConflictError);
       });
     });
 

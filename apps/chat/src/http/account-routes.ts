@@ -34,7 +34,7 @@ export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => 
       await spendPasswordCheck(password);
       throw unauthenticated('Invalid username or password.');
     }
-    if (!(await verifyPassword(password, user.passwordHash)) || user.status === 'deleted')
+    if (!(await verifyPassword(password, user.passwordHash)))
       throw unauthenticated('Invalid username or password.');
     if (user.status === 'disabled') throw unauthenticated('This account is disabled.');
     // A name added to ADMIN_USERS since start-up (or registered since) takes effect now.

@@ -43,11 +43,11 @@ export const adminRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, 
   });
 };
 
-/** The user the path names; a deleted account is as unknown as one that never existed. */
+/** The user the path names; a deleted account is as unknown as one that never existed (storage). */
 async function targetOf(request: FastifyRequest, storage: Storage): Promise<User> {
   const { username } = request.params as { username: string };
   const user = await storage.findUserByName(username);
-  if (!user || user.status === 'deleted') throw notFound('User not found.');
+  if (!user) throw notFound('User not found.');
   if (user.id === currentUser(request).userId) throw forbidden('Admins cannot revoke themselves.');
   return user;
 }

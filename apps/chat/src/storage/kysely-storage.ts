@@ -110,12 +110,18 @@ export class KyselyStorage implements Storage {
       .selectFrom('users')
       .selectAll()
       .where(sql<string>`lower(username)`, '=', username.toLowerCase())
+      .where('status', '!=', 'deleted')
       .executeTakeFirst();
     return row && toUserWithSecret(row);
   }
 
   async findUserById(id: number): Promise<User | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id)
+      .where('status', '!=', 'deleted')
+      .executeTakeFirst();
     return row && toUser(row);
   }
 

@@ -117,6 +117,7 @@ export interface Storage {
 
   // users
   createUser(username: string, passwordHash: string, isAdmin?: boolean): Promise<User>; // throws ConflictError on duplicate
+  /** Deleted accounts are not found (their name stays taken: createUser still refuses it). */
   findUserByName(username: string): Promise<UserWithSecret | undefined>;
   findUserById(id: number): Promise<User | undefined>;
   setLastSeen(userId: number, at: string): Promise<void>;
