@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
+import { ErrorCode } from '@switchboard/protocol';
 import {
   MemoryPresenceStore,
   type PresenceStore,
@@ -20,13 +21,16 @@ import {
   MemoryRateLimiter,
   type RateLimiter,
   Switchboard,
+  WsError,
 } from '@switchboard/server';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
 import { collectDefaultMetrics } from 'prom-client';
 import { chatAsyncApi } from './asyncapi.ts';
+import { Revocations } from './auth/revocations.ts';
 import { TokenService, tokenClaims } from './auth/tokens.ts';
 import { ChatRooms } from './chat/chat-rooms.ts';
+import { orUnavailable } from './chat/storage-unavailable.ts';
 import type { Config } from './config.ts';
 import { chatConsumer } from './consumers/chat-consumer.ts';
 import { notificationsConsumer } from './consumers/notifications-consumer.ts';
@@ -73,11 +77,13 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
 
   const storage = await openStorage({ databaseUrl: config.databaseUrl, dataDir: config.dataDir });
   await storage.migrate();
+  await storage.syncAdmins(config.adminUsers);
   let onLayerRestored = () => {};
   const { layer, rateLimiter, presence, roomPresence } = await connectScaleOut(config, logger, () =>
     onLayerRestored(),
   );
   const tokens = new TokenService(config.jwtSecret);
+  const revocations = new Revocations(storage, layer);
   const rooms = new ChatRooms(storage, layer, config.maxMessageLength);
   const live = await LiveFeatures.start({
     config,
@@ -106,9 +112,13 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
       key: config.jwtSecret,
       algorithms: ['HS256'],
       allowedOrigins: config.allowedOrigins,
-      principal: (claims) => {
+      // At connect and at every in-band renewal: a revoked user's token opens and renews nothing.
+      principal: async (claims) => {
         const user = tokenClaims(claims, 'access');
-        return user && { id: user.userId, username: user.username };
+        if (!user) return null;
+        if (!(await orUnavailable(revocations.allows(user))))
+          throw new WsError(ErrorCode.AUTHENTICATION_FAILED, 'Token revoked.');
+        return { id: user.userId, username: user.username };
       },
     }),
   });
@@ -117,6 +127,13 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   // Changes published while the layer was down never arrived: have every chat socket re-read its room.
   onLayerRestored = () => chat.catchUpAll();
   switchboard.route('/ws/notifications/', notificationsConsumer(live));
+  await revocations.listen((userId) =>
+    switchboard.closePrincipal(
+      userId,
+      new WsError(ErrorCode.AUTHENTICATION_FAILED, 'Token revoked.'),
+      'token revoked',
+    ),
+  );
   switchboard.route('/ws/status/', statusConsumer(live));
   collectDefaultMetrics({ register: switchboard.metrics.registry });
   if (layer instanceof RedisChannelLayer) registerRedisMetrics(switchboard.metrics.registry, layer);
@@ -134,11 +151,13 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     storage,
     rooms,
     tokens,
+    revocations,
+    adminUsers: config.adminUsers,
     rateLimiter,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
     maxMessageLength: config.maxMessageLength,
   });
-  await http.register(liveApi, { storage, tokens, live });
+  await http.register(liveApi, { storage, tokens, revocations, live });
   http.get('/metrics', async (_request, reply) => {
     reply.type(switchboard.metrics.registry.contentType);
     return switchboard.metrics.registry.metrics();
@@ -176,6 +195,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     close() {
       closing ??= (async () => {
         await switchboard.close();
+        revocations.close();
         await http.close();
         await live.close();
         await layer.close();

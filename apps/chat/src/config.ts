@@ -60,6 +60,8 @@ const schema = z.object({
   WS_COMPRESSION_THRESHOLD: positiveInt.optional(),
   /** Comma-separated origins allowed to open cookie-authenticated sockets (besides the server's own). */
   ALLOWED_ORIGINS: z.string().default(''),
+  /** Comma-separated usernames (any case) who are admins; everyone else is not. */
+  ADMIN_USERS: z.string().default(''),
   MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024),
   AUTH_RATE_LIMIT: positiveInt.default(30),
   /** Serves apps/web/dist at / when present. */
@@ -89,6 +91,8 @@ export interface Config {
   maxConnectionsPerUser: number;
   compressionThreshold: number | undefined;
   allowedOrigins: string[];
+  /** Lower-cased usernames of the admins (ADMIN_USERS). */
+  adminUsers: string[];
   maxUploadBytes: number;
   /** Sign-in / sign-up / refresh attempts per client address per minute. */
   authAttemptsPerMinute: number;
@@ -128,6 +132,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     compressionThreshold: e.WS_COMPRESSION_THRESHOLD,
     allowedOrigins: e.ALLOWED_ORIGINS.split(',')
       .map((o) => o.trim())
+      .filter(Boolean),
+    adminUsers: e.ADMIN_USERS.split(',')
+      .map((name) => name.trim().toLowerCase())
       .filter(Boolean),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     authAttemptsPerMinute: e.AUTH_RATE_LIMIT,

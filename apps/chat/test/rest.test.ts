@@ -9,6 +9,7 @@ import { MemoryChannelLayer } from '@switchboard/server';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Revocations } from '../src/auth/revocations.ts';
 import { TokenService } from '../src/auth/tokens.ts';
 import { ChatRooms } from '../src/chat/chat-rooms.ts';
 import { restApi } from '../src/http/rest-api.ts';
@@ -26,10 +27,13 @@ beforeAll(async () => {
   storage = await openStorage({ dataDir });
   await storage.migrate();
   app = Fastify({ logger: false });
+  const layer = new MemoryChannelLayer();
   await app.register(restApi, {
     storage,
-    rooms: new ChatRooms(storage, new MemoryChannelLayer(), 500),
+    rooms: new ChatRooms(storage, layer, 500),
     tokens: new TokenService(secret),
+    revocations: new Revocations(storage, layer),
+    adminUsers: [],
     maxMessageLength: 500,
   });
   baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });

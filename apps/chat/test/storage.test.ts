@@ -151,6 +151,39 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         await storage.setLastSeen(u.id, '2030-01-02T03:04:05.000Z');
         expect(await storage.lastSeen(u.id)).toBe('2030-01-02T03:04:05.000Z');
       });
+
+      it('makes exactly the listed users admins, whatever the case of their names', async () => {
+        const [a, b, c] = [await user('Root'), await user('ops'), await user('plain')];
+        await storage.syncAdmins([a.username.toUpperCase(), b.username]);
+        expect((await storage.findUserById(a.id))?.isAdmin).toBe(true);
+        expect((await storage.findUserById(b.id))?.isAdmin).toBe(true);
+        expect((await storage.findUserById(c.id))?.isAdmin).toBe(false);
+        await storage.syncAdmins([b.username]);
+        expect((await storage.findUserById(a.id))?.isAdmin).toBe(false);
+        await storage.syncAdmins([]);
+        expect((await storage.findUserById(b.id))?.isAdmin).toBe(false);
+      });
+
+      it('stores an account status and the moment its tokens were revoked', async () => {
+        const u = await user();
+        expect(await storage.findUserById(u.id)).toMatchObject({ status: 'active', revokedAt: null });
+        await storage.setAccountStatus(u.id, 'disabled', '2030-01-02T03:04:05.000Z');
+        expect(await storage.findUserById(u.id)).toMatchObject({
+          status: 'disabled',
+          revokedAt: '2030-01-02T03:04:05.000Z',
+        });
+        // Enabling keeps the revocation: tokens from before it stay refused.
+        await storage.setAccountStatus(u.id, 'active');
+        expect(await storage.findUserByName(u.username)).toMatchObject({
+          status: 'active',
+          revokedAt: '2030-01-02T03:04:05.000Z',
+        });
+        // A deleted account is gone for every lookup, but its name stays taken.
+        await storage.setAccountStatus(u.id, 'deleted', '2030-01-03T00:00:00.000Z');
+        expect(await storage.findUserById(u.id)).toBeUndefined();
+        expect(await storage.findUserByName(u.username)).toBeUndefined();
+        await expect(storage.createUser(u.username, 'h')).rejects.toBeInstanceOf(ConflictError);
+      });
     });
 
     describe('rooms and membership', () => {

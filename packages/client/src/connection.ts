@@ -8,6 +8,8 @@
  *   drop before the ack resends them; the server stores them once.
  * - Drops are retried with exponential backoff and full jitter; close codes decide whether to
  *   retry, refresh the token once (4401), or stop (see close-policy.ts).
+ * - With `refreshToken`, the token is renewed in band shortly before it expires (an `auth` frame,
+ *   see token-renewal.ts), so the server never has to close the socket for an expired token.
  * - A frame with a `client_id` refused with SERVICE_UNAVAILABLE or RATE_LIMIT_EXCEEDED (nothing was
  *   stored) stays queued and is sent again after `retry_after` or a backoff delay, a bounded number
  *   of times, before its promise rejects.
@@ -28,6 +30,7 @@ import type { AckFrame, ErrorFrame, Outgoing, TypedFrame } from './frames.ts';
 import { randomId } from './ids.ts';
 import { Outbox, type OutboxEntry, type QueuedFrame } from './outbox.ts';
 import { defaultOutboxStorage, type OutboxStorage } from './outbox-storage.ts';
+import { jwtExpiry, renewalDelay } from './token-renewal.ts';
 
 /** The part of the WebSocket API used here; the browser's WebSocket and the `ws` package both fit. */
 export interface WebSocketLike {
@@ -53,8 +56,10 @@ export interface ConnectionOptions<ServerFrame extends TypedFrame = TypedFrame> 
   /** The current access token, read before every attempt and sent as `?token=`. */
   token?: () => string | null | undefined;
   /**
-   * Called when the server refuses the token (close 4401): resolve a fresh access token, or
-   * null to give up. Called once per refusal streak: a second 4401 in a row fails the connection.
+   * Resolves a fresh access token, or null to give up. Called shortly before the current token
+   * expires, to renew it in band (no reconnect), and when the server refuses the token (close
+   * 4401), before reconnecting: once per refusal streak, a second 4401 in a row fails the connection.
+   * It must also make `token` return the new token, for the next reconnect.
    */
   refreshToken?: () => Promise<string | null | undefined>;
   /** Extra query parameters, read before every attempt (e.g. a resume cursor). */
@@ -128,6 +133,12 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
   #retryTimer: ReturnType<typeof setTimeout> | undefined;
   #connectTimer: ReturnType<typeof setTimeout> | undefined;
   #trustTimer: ReturnType<typeof setTimeout> | undefined;
+  /** When the token of the current socket expires (ms since the epoch), if known. */
+  #tokenExpiresAt: number | undefined;
+  /** The in-band renewal of the current socket's token; at most one at a time. */
+  #renewTimer: ReturnType<typeof setTimeout> | undefined;
+  /** The ref of the `auth` frame waiting for its reply. */
+  #authRef: string | undefined;
   #unwatchNetwork: (() => void) | undefined;
 
   constructor(options: ConnectionOptions<ServerFrame>) {
@@ -279,6 +290,7 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     const url = new URL(this.#options.url);
     const token = this.#options.token?.();
     if (token) url.searchParams.set('token', token);
+    this.#tokenExpiresAt = token ? jwtExpiry(token) : undefined;
     for (const [name, value] of Object.entries(this.#options.params?.() ?? {})) {
       if (value !== undefined && value !== null) url.searchParams.set(name, String(value));
     }
@@ -289,7 +301,50 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     if (socket !== this.#socket) return;
     this.#refusal = undefined;
     this.#trustTimer = setTimeout(() => this.#trust(socket), TRUSTED_AFTER_MS);
+    this.#scheduleRenewal(socket);
     if (!this.#options.readyWhen) this.#becomeOpen();
+  }
+
+  /** Arms the in-band renewal of the current socket's token (see token-renewal.ts). */
+  #scheduleRenewal(socket: WebSocketLike): void {
+    clearTimeout(this.#renewTimer);
+    this.#renewTimer = undefined;
+    if (this.#tokenExpiresAt === undefined || !this.#options.refreshToken) return;
+    // An expired token is refused at connect (4401), and that path refreshes it.
+    if (this.#tokenExpiresAt <= Date.now()) return;
+    const delay = renewalDelay(this.#tokenExpiresAt, Date.now());
+    this.#renewTimer = setTimeout(() => void this.#renew(socket), delay);
+  }
+
+  async #renew(socket: WebSocketLike): Promise<void> {
+    this.#renewTimer = undefined;
+    let token: string | null | undefined;
+    try {
+      token = await this.#options.refreshToken?.();
+    } catch {
+      token = undefined;
+    }
+    // Without a new token the server closes the socket at expiry, and the 4401 path tries again.
+    if (!token || socket !== this.#socket || socket.readyState !== SOCKET_OPEN) return;
+    this.#authRef = `${this.#refPrefix}auth-${++this.#refCounter}`;
+    socket.send(JSON.stringify({ type: 'auth', token, ref: this.#authRef }));
+  }
+
+  /**
+   * The reply to the renewal. An ack names the new expiry; a refusal is followed by a 4401 close
+   * (kept as the reason); any other error (the server could not check the token right now)
+   * leaves the old token standing, and the renewal is tried again before it expires.
+   */
+  #onRenewed(socket: WebSocketLike, reply: TypedFrame & { expires_at?: unknown }): void {
+    this.#authRef = undefined;
+    if (reply.type === 'ack') {
+      const expiresAt = reply.expires_at;
+      this.#tokenExpiresAt = typeof expiresAt === 'number' ? expiresAt * 1000 : undefined;
+    } else if ((reply as ErrorFrame).code === ErrorCode.AUTHENTICATION_FAILED) {
+      this.#refusal = reply as ErrorFrame;
+      return;
+    }
+    this.#scheduleRenewal(socket);
   }
 
   #becomeOpen(): void {
@@ -318,6 +373,10 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     }
     if (typeof frame !== 'object' || frame === null || typeof (frame as TypedFrame).type !== 'string') return;
     const typed = frame as TypedFrame & { ref?: unknown };
+    if (this.#authRef !== undefined && typed.ref === this.#authRef) {
+      this.#onRenewed(socket, typed);
+      return;
+    }
     if (typed.type === 'ack' && typeof typed.ref === 'string') {
       this.#settle(typed.ref, typed as AckFrame);
       return;
@@ -347,6 +406,9 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     this.#trusted = false;
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#trustTimer);
+    clearTimeout(this.#renewTimer);
+    this.#renewTimer = undefined;
+    this.#authRef = undefined;
     this.#dropWritten();
     const refusal = this.#refusal;
     this.#refusal = undefined;
@@ -571,6 +633,7 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     clearTimeout(this.#retryTimer);
     clearTimeout(this.#connectTimer);
     clearTimeout(this.#trustTimer);
+    clearTimeout(this.#renewTimer);
     for (const timer of this.#ackTimers.values()) clearTimeout(timer);
     this.#ackTimers.clear();
   }

@@ -11,6 +11,19 @@ export { CloseCode, ErrorCode, FINAL_CLOSE_CODES } from './codes.ts';
 /** Correlates one client frame with its single `ack` or `error` reply. */
 export const ref = z.string().min(1).max(64);
 
+/**
+ * Framework-level, on every endpoint: renews the connection's credential in band, before it
+ * expires, without reconnecting. Answered by an `ack` with `expires_at` (unix seconds, null when
+ * the new credential does not expire); a token that is invalid or names another principal gets an
+ * AUTHENTICATION_FAILED error and the socket is closed with 4401.
+ */
+export const authFrame = z.strictObject({
+  type: z.literal('auth'),
+  token: z.string().min(1).max(8192),
+  ref: ref.optional(),
+});
+export type AuthFrame = z.infer<typeof authFrame>;
+
 export const ackFrame = z.looseObject({ type: z.literal('ack'), ref });
 export type AckFrame = z.infer<typeof ackFrame>;
 

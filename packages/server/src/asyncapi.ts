@@ -5,6 +5,7 @@
 import { ackFrame, errorFrame } from '@switchboard/protocol/envelope';
 import { z } from 'zod';
 import type { Switchboard } from './app/switchboard.ts';
+import { FRAMEWORK_FRAMES } from './connection/frame-decoder.ts';
 import type { MessageSchemas } from './consumer/consumer.ts';
 
 export interface AsyncApiInfo {
@@ -56,7 +57,7 @@ export function asyncApiDocument(app: Switchboard, info: AsyncApiInfo): Json {
         };
       }
     };
-    add('receive', consumer.messages);
+    add('receive', { ...consumer.messages, ...FRAMEWORK_FRAMES });
     add('send', { ...(consumer.sends ?? {}), ...envelope });
     channels[id] = {
       address: pattern.replace(/:([A-Za-z0-9_]+)/g, '{$1}'),

@@ -3,6 +3,7 @@ export { type AsyncApiInfo, asyncApiDocument } from './asyncapi.ts';
 export {
   type Authenticator,
   BEARER_SUBPROTOCOL,
+  type Credential,
   type FoundToken,
   findToken,
   type Principal,

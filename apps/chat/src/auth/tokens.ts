@@ -19,6 +19,8 @@ export type TokenType = 'access' | 'refresh';
 export interface TokenUser {
   userId: number;
   username: string;
+  /** The token's `iat` (unix seconds): a revocation refuses tokens issued before it. */
+  issuedAt: number;
 }
 
 export interface TokenPair {
@@ -78,7 +80,11 @@ export class TokenService {
     return this.verify(token, 'refresh');
   }
 
-  private async sign(who: TokenUser, typ: TokenType, ttlSeconds: number): Promise<string> {
+  private async sign(
+    who: Pick<TokenUser, 'userId' | 'username'>,
+    typ: TokenType,
+    ttlSeconds: number,
+  ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
     return new SignJWT({ username: who.username, typ })
       .setProtectedHeader({ alg: TOKEN_ALGORITHM, typ: 'JWT' })
@@ -110,10 +116,11 @@ export class TokenService {
  * For verifiers that run `jwtVerify` themselves (the WebSocket authenticator): pass the claims.
  */
 export function tokenClaims(claims: JWTPayload, typ: TokenType = 'access'): TokenUser | null {
-  if (claims.typ !== typ || typeof claims.username !== 'string' || typeof claims.sub !== 'string')
+  const { typ: claimed, username, sub, iat } = claims;
+  if (claimed !== typ || typeof username !== 'string' || typeof sub !== 'string' || typeof iat !== 'number')
     return null;
-  if (!/^[1-9][0-9]{0,15}$/.test(claims.sub)) return null;
-  return { userId: Number(claims.sub), username: claims.username };
+  if (!/^[1-9][0-9]{0,15}$/.test(sub)) return null;
+  return { userId: Number(sub), username, issuedAt: iat };
 }
 
 function positiveSeconds(value: number): number {

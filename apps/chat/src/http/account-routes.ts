@@ -1,6 +1,7 @@
 /** Sign-up and sign-in: the routes that work without a token. */
 import type { FastifyPluginAsync } from 'fastify';
 import { hashPassword, spendPasswordCheck, verifyPassword } from '../auth/passwords.ts';
+import { afterRevocationSecond } from '../auth/revocations.ts';
 import { InvalidTokenError } from '../auth/tokens.ts';
 import { tooManyRequests, unauthenticated } from './http-error.ts';
 import { credentials, newAccount, refreshRequest } from './input-schemas.ts';
@@ -8,7 +9,7 @@ import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
 
 export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
-  const { storage, tokens, rateLimiter, authAttemptsPerMinute } = deps;
+  const { storage, tokens, revocations, adminUsers, rateLimiter, authAttemptsPerMinute } = deps;
   // Password guessing and sign-up floods: attempts per client address per minute.
   if (rateLimiter && authAttemptsPerMinute) {
     api.addHook('onRequest', async (request, reply) => {
@@ -35,14 +36,19 @@ export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => 
     }
     if (!(await verifyPassword(password, user.passwordHash)))
       throw unauthenticated('Invalid username or password.');
+    if (user.status === 'disabled') throw unauthenticated('This account is disabled.');
+    // A name added to ADMIN_USERS since start-up (or registered since) takes effect now.
+    if (adminUsers.includes(user.username.toLowerCase()) !== user.isAdmin)
+      await storage.syncAdmins(adminUsers);
+    await afterRevocationSecond(user);
     return tokens.issue(user);
   });
 
   api.post('/token/refresh/', async (request) => {
     const { refresh } = parseInput(refreshRequest, request.body);
     try {
-      const { userId } = await tokens.verifyRefresh(refresh);
-      if (!(await storage.findUserById(userId))) throw unauthenticated('Invalid token.');
+      const who = await tokens.verifyRefresh(refresh);
+      if (!(await revocations.allows(who))) throw unauthenticated('Token revoked.');
       return { access: await tokens.refresh(refresh) };
     } catch (error) {
       if (error instanceof InvalidTokenError) throw unauthenticated(error.message);

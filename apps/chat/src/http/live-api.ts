@@ -15,6 +15,7 @@
 import { ErrorCode } from '@switchboard/protocol';
 import { WsError } from '@switchboard/server';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
+import type { Revocations } from '../auth/revocations.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { LiveFeatures } from '../live-features.ts';
 import type { Storage } from '../storage/storage.ts';
@@ -28,6 +29,7 @@ import { receiptRoutes } from './receipt-routes.ts';
 export interface LiveApiDeps {
   storage: Storage;
   tokens: TokenService;
+  revocations: Revocations;
   live: LiveFeatures;
 }
 
@@ -44,7 +46,7 @@ export const liveApi: FastifyPluginAsync<LiveApiDeps> = async (app, deps) => {
       await api.register(vapidKeyRoute, deps);
       await api.register(sendNotificationRoute, deps);
       await api.register(async (signedIn) => {
-        signedIn.addHook('onRequest', bearerAuthentication(deps.tokens));
+        signedIn.addHook('onRequest', bearerAuthentication(deps.tokens, deps.revocations));
         await signedIn.register(notificationRoutes, deps);
         await signedIn.register(pushRoutes, deps);
         await signedIn.register(receiptRoutes, deps);

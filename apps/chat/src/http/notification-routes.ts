@@ -7,7 +7,7 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { InvalidTokenError } from '../auth/tokens.ts';
+import { InvalidTokenError, type TokenUser } from '../auth/tokens.ts';
 import { currentUser } from './authenticate.ts';
 import { forbidden, notFound, unauthenticated } from './http-error.ts';
 import type { LiveApiDeps } from './live-api.ts';
@@ -92,21 +92,22 @@ export const sendNotificationRoute: FastifyPluginAsync<LiveApiDeps> = async (api
   });
 };
 
-async function authorizeSender(request: FastifyRequest, { tokens, storage, live }: LiveApiDeps) {
+async function authorizeSender(request: FastifyRequest, { tokens, revocations, storage, live }: LiveApiDeps) {
   const match = /^Bearer +([^ ]+) *$/i.exec(request.headers.authorization ?? '');
   if (!match) {
     throw unauthenticated('Send "Authorization: Bearer <admin access token or SERVICE_TOKEN>".');
   }
   const presented = match[1]!;
   if (live.serviceToken && sameSecret(presented, live.serviceToken)) return;
-  let userId: number;
+  let who: TokenUser;
   try {
-    userId = (await tokens.verifyAccess(presented)).userId;
+    who = await tokens.verifyAccess(presented);
   } catch (error) {
     if (error instanceof InvalidTokenError) throw unauthenticated(error.message);
     throw error;
   }
-  const user = await storage.findUserById(userId);
+  if (!(await revocations.allows(who))) throw unauthenticated('Token revoked.');
+  const user = await storage.findUserById(who.userId);
   if (!user) throw unauthenticated('Unknown user.');
   if (!user.isAdmin) throw forbidden('Only admins and services can send notifications.');
 }

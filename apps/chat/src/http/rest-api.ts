@@ -6,16 +6,19 @@
  *   GET  /api/rooms/  POST /api/rooms/  POST /api/rooms/:slug/join/
  *   POST /api/rooms/:slug/members/  DELETE /api/rooms/:slug/members/me/  POST /api/direct/
  *   GET  /api/rooms/:slug/messages/?before_seq=&limit=
+ *   POST /api/admin/users/:username/disable/  POST …/enable/  DELETE /api/admin/users/:username/
  *
  * Every other route needs `Authorization: Bearer <access token>`. Every error is JSON `{error, code}`.
  * The plugin is encapsulated: its error and not-found handlers apply to /api only.
  */
 import type { RateLimiter } from '@switchboard/server';
 import type { FastifyPluginAsync } from 'fastify';
+import type { Revocations } from '../auth/revocations.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { ChatRooms } from '../chat/chat-rooms.ts';
 import type { Storage } from '../storage/storage.ts';
 import { accountRoutes } from './account-routes.ts';
+import { adminRoutes } from './admin-routes.ts';
 import { bearerAuthentication } from './authenticate.ts';
 import { historyRoutes } from './history-routes.ts';
 import { notFound, replyWithError } from './http-error.ts';
@@ -27,6 +30,10 @@ export interface RestDeps {
   /** The chat domain, for changes that must reach live sockets (leaving a room). */
   rooms: ChatRooms;
   tokens: TokenService;
+  /** Refuses revoked tokens, and tells every node when an admin revokes a user. */
+  revocations: Revocations;
+  /** Lower-cased usernames of the admins (ADMIN_USERS), applied again at every sign-in. */
+  adminUsers: readonly string[];
   /** The chat socket's message limit, published in GET /api/me/ for clients. */
   maxMessageLength: number;
   /** Bounds sign-in and sign-up attempts per client address; shared across nodes when it is Redis. */
@@ -53,8 +60,9 @@ export const restApi: FastifyPluginAsync<RestDeps> = async (app, deps) => {
 
       await api.register(accountRoutes, deps);
       await api.register(async (signedIn) => {
-        signedIn.addHook('onRequest', bearerAuthentication(deps.tokens));
+        signedIn.addHook('onRequest', bearerAuthentication(deps.tokens, deps.revocations));
         await signedIn.register(profileRoutes, deps);
+        await signedIn.register(adminRoutes, { ...deps, prefix: '/admin' });
         await signedIn.register(roomRoutes, deps);
         await signedIn.register(historyRoutes, deps);
       });

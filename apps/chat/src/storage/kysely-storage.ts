@@ -20,6 +20,7 @@ import {
 } from './rows.ts';
 import type { Database } from './schema.ts';
 import {
+  type AccountStatus,
   ConflictError,
   type NewMessage,
   type NewNotification,
@@ -109,17 +110,42 @@ export class KyselyStorage implements Storage {
       .selectFrom('users')
       .selectAll()
       .where(sql<string>`lower(username)`, '=', username.toLowerCase())
+      .where('status', '!=', 'deleted')
       .executeTakeFirst();
     return row && toUserWithSecret(row);
   }
 
   async findUserById(id: number): Promise<User | undefined> {
-    const row = await this.db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+    const row = await this.db
+      .selectFrom('users')
+      .selectAll()
+      .where('id', '=', id)
+      .where('status', '!=', 'deleted')
+      .executeTakeFirst();
     return row && toUser(row);
   }
 
   async setLastSeen(userId: number, at: string): Promise<void> {
     await this.db.updateTable('users').set({ last_seen: at }).where('id', '=', userId).execute();
+  }
+
+  async syncAdmins(usernames: readonly string[]): Promise<void> {
+    const names = usernames.map((name) => name.toLowerCase());
+    const lower = sql<string>`lower(username)`;
+    await this.db.transaction().execute(async (tx) => {
+      const demote = tx.updateTable('users').set({ is_admin: 0 });
+      await (names.length > 0 ? demote.where(lower, 'not in', names) : demote).execute();
+      if (names.length > 0)
+        await tx.updateTable('users').set({ is_admin: 1 }).where(lower, 'in', names).execute();
+    });
+  }
+
+  async setAccountStatus(userId: number, status: AccountStatus, revokedAt?: string): Promise<void> {
+    await this.db
+      .updateTable('users')
+      .set({ status, ...(revokedAt === undefined ? {} : { revoked_at: revokedAt }) })
+      .where('id', '=', userId)
+      .execute();
   }
 
   async lastSeen(userId: number): Promise<string | null> {

@@ -17,6 +17,8 @@ export function toUser(row: Omit<Selectable<UsersTable>, 'password_hash'>): User
     avatar: row.avatar,
     isAdmin: Boolean(row.is_admin),
     createdAt: row.created_at,
+    status: row.status,
+    revokedAt: row.revoked_at,
   };
 }
 

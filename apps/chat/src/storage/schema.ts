@@ -7,6 +7,7 @@
  * - attachments are a JSON array in a text column.
  */
 import type { ColumnType, Generated } from 'kysely';
+import type { AccountStatus } from './storage.ts';
 
 /** Written as 0/1, read as whatever the dialect returns; convert with `Boolean()`. */
 export type Flag = ColumnType<number | boolean, number, number>;
@@ -19,6 +20,9 @@ export interface UsersTable {
   is_admin: Flag;
   created_at: string;
   last_seen: string | null;
+  status: ColumnType<AccountStatus, AccountStatus | undefined, AccountStatus>;
+  /** Tokens issued before this moment are refused (ISO-8601); null: none revoked. */
+  revoked_at: string | null;
 }
 
 export interface RoomsTable {

@@ -9,12 +9,18 @@
  */
 import type { Attachment, ChatMessage, Notification, PresenceStatus, UserRef } from '@switchboard/protocol';
 
+/** `disabled` can be enabled again; `deleted` is for good (the name stays taken, the history stays). */
+export type AccountStatus = 'active' | 'disabled' | 'deleted';
+
 export interface User {
   id: number;
   username: string;
   avatar: string | null;
   isAdmin: boolean;
   createdAt: string;
+  status: AccountStatus;
+  /** Tokens issued before this moment (ISO-8601) are refused; null when none were revoked. */
+  revokedAt: string | null;
 }
 
 export interface UserWithSecret extends User {
@@ -111,9 +117,14 @@ export interface Storage {
 
   // users
   createUser(username: string, passwordHash: string, isAdmin?: boolean): Promise<User>; // throws ConflictError on duplicate
+  /** Deleted accounts are not found (their name stays taken: createUser still refuses it). */
   findUserByName(username: string): Promise<UserWithSecret | undefined>;
   findUserById(id: number): Promise<User | undefined>;
   setLastSeen(userId: number, at: string): Promise<void>;
+  /** Makes exactly the listed usernames (any case) admins: ADMIN_USERS is the one source of that fact. */
+  syncAdmins(usernames: readonly string[]): Promise<void>;
+  /** Sets the account's status; `revokedAt` (when given) refuses every token issued before it. */
+  setAccountStatus(userId: number, status: AccountStatus, revokedAt?: string): Promise<void>;
   lastSeen(userId: number): Promise<string | null>;
 
   // rooms and membership

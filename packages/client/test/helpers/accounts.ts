@@ -22,13 +22,31 @@ export function uniqueSlug(prefix = 'room'): string {
  */
 export function expiredAccessToken(secret: string, user: { id: number; username: string }): string {
   const now = Math.floor(Date.now() / 1000);
+  return accessToken(secret, user, { issuedAt: now - 3600, expiresAt: now - 60 });
+}
+
+/** An access token that lives `seconds` from now, in the server's own format and secret. */
+export function shortLivedAccessToken(
+  secret: string,
+  user: { id: number; username: string },
+  seconds: number,
+): string {
+  const now = Math.floor(Date.now() / 1000);
+  return accessToken(secret, user, { issuedAt: now, expiresAt: now + seconds });
+}
+
+function accessToken(
+  secret: string,
+  user: { id: number; username: string },
+  times: { issuedAt: number; expiresAt: number },
+): string {
   const encode = (part: object) => Buffer.from(JSON.stringify(part)).toString('base64url');
   const unsigned = `${encode({ alg: 'HS256', typ: 'JWT' })}.${encode({
     username: user.username,
     typ: 'access',
     sub: String(user.id),
-    iat: now - 3600,
-    exp: now - 60,
+    iat: times.issuedAt,
+    exp: times.expiresAt,
   })}`;
   return `${unsigned}.${createHmac('sha256', secret).update(unsigned).digest('base64url')}`;
 }

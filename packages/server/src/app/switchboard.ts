@@ -12,6 +12,7 @@ import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
 import { type Authenticator, BEARER_SUBPROTOCOL, type Principal } from '../auth/authenticator.ts';
+import { FRAMEWORK_FRAMES } from '../connection/frame-decoder.ts';
 import { LiveConnection } from '../connection/live-connection.ts';
 import type { AnyConsumer, ConsumerSpec, MessageSchemas, RateRule } from '../consumer/consumer.ts';
 import { WsError } from '../errors.ts';
@@ -116,6 +117,7 @@ export class Switchboard {
       maxBufferedBytes: this.limits.maxBufferedBytes,
       maxQueuedFrames: this.limits.maxQueuedFrames,
       invalidFrames: this.limits.invalidFrames,
+      fromToken: options.authenticate?.fromToken,
       counters,
     };
     const compression = options.compression ?? false;
@@ -133,6 +135,10 @@ export class Switchboard {
 
   /** Routes a path pattern such as `/ws/chat/:room/` to a consumer. */
   route<M extends MessageSchemas, S>(pattern: string, consumer: ConsumerSpec<M, S>): this {
+    for (const type of Object.keys(FRAMEWORK_FRAMES)) {
+      if (Object.hasOwn(consumer.messages, type))
+        throw new TypeError(`"${type}" is a framework frame on every endpoint; a consumer cannot declare it`);
+    }
     this.router.add(pattern, consumer as unknown as AnyConsumer);
     return this;
   }
@@ -201,12 +207,14 @@ export class Switchboard {
     );
     try {
       const route = this.router.match(url.pathname);
-      const principal = this.options.authenticate ? await this.options.authenticate({ request, url }) : null;
+      const credential = this.options.authenticate
+        ? await this.options.authenticate.fromUpgrade({ request, url })
+        : null;
       if (!route)
         throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, `No channel at ${url.pathname.slice(0, 100)}.`);
-      const who = principal ?? { id: conn.id };
+      const who = credential?.principal ?? { id: conn.id };
       this.claimSlot(conn, who.id);
-      await conn.start(route.target, who, route.params);
+      await conn.start(route.target, credential, route.params);
     } catch (error) {
       conn.refuse(error);
     } finally {
@@ -233,6 +241,21 @@ export class Switchboard {
     const left = (this.perPrincipal.get(id) ?? 1) - 1;
     if (left > 0) this.perPrincipal.set(id, left);
     else this.perPrincipal.delete(id);
+  }
+
+  /**
+   * Refuses every connection of one principal on this node (error frame, then its close code),
+   * e.g. when the application revokes a user; returns how many were closed. To reach every node,
+   * call it from a layer group that each node's server listens to.
+   */
+  closePrincipal(id: Principal['id'], refusal: WsError, reason?: string): number {
+    let closed = 0;
+    for (const conn of this.connections) {
+      if (conn.principal.id !== id) continue;
+      conn.refuse(refusal, reason);
+      closed++;
+    }
+    return closed;
   }
 
   get connectionCount(): number {

@@ -16,11 +16,25 @@ export interface UpgradeRequest {
 }
 
 /**
- * Decides who opens a connection, before any consumer runs. Returns the principal, or throws a
- * WsError (AUTHENTICATION_FAILED) to refuse; `null` allows an anonymous connection only where the
- * route says so.
+ * A verified credential: who it names and, when it has a lifetime, the moment it ends (ms since
+ * the epoch). A connection is closed with 4401 at that moment unless the client renewed it in band.
  */
-export type Authenticator = (upgrade: UpgradeRequest) => Promise<Principal | null>;
+export interface Credential {
+  principal: Principal;
+  /** Absent: the credential never expires, and the connection keeps no expiry timer. */
+  expiresAt?: number;
+}
+
+/**
+ * Decides who is on a connection, before any consumer runs and again whenever the client renews
+ * its token in band (an `auth` frame). Both methods throw a WsError (AUTHENTICATION_FAILED) to refuse.
+ */
+export interface Authenticator {
+  /** The credential an upgrade request carries; `null` lets the connection in anonymously. */
+  fromUpgrade(upgrade: UpgradeRequest): Promise<Credential | null>;
+  /** The credential of a token sent in an `auth` frame. */
+  fromToken(token: string): Promise<Credential>;
+}
 
 /** Where a token came from matters: a cookie is sent by the browser on its own, so it needs an Origin check. */
 export interface FoundToken {

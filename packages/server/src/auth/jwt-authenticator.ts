@@ -1,7 +1,13 @@
 import { ErrorCode } from '@switchboard/protocol/envelope';
 import { type JWTPayload, jwtVerify } from 'jose';
 import { WsError } from '../errors.ts';
-import { type Authenticator, findToken, type Principal, type UpgradeRequest } from './authenticator.ts';
+import {
+  type Authenticator,
+  type Credential,
+  findToken,
+  type Principal,
+  type UpgradeRequest,
+} from './authenticator.ts';
 
 export interface JwtAuthenticatorOptions {
   /** HMAC secret (HS256/384/512) or a public key for asymmetric algorithms. */
@@ -10,7 +16,10 @@ export interface JwtAuthenticatorOptions {
   algorithms?: string[];
   issuer?: string;
   audience?: string;
-  /** Maps verified claims to a principal; throw or return null to refuse (e.g. a refresh token, a deleted user). */
+  /**
+   * Maps verified claims to a principal; throw a WsError or return null to refuse (a refresh token,
+   * a revoked user). Runs at connect and for every in-band `auth` frame.
+   */
   principal: (claims: JWTPayload) => Principal | null | Promise<Principal | null>;
   /** Accept tokens from this cookie too; such sockets must come from an allowed Origin. */
   cookieName?: string;
@@ -22,15 +31,10 @@ const refuse = (text: string) => new WsError(ErrorCode.AUTHENTICATION_FAILED, te
 
 export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticator {
   const algorithms = options.algorithms ?? ['HS256'];
-  return async (upgrade: UpgradeRequest) => {
-    const found = findToken(upgrade, options.cookieName);
-    if (!found) throw refuse('Authentication required: pass a token.');
-    if (found.source === 'cookie' && !originAllowed(upgrade, options.allowedOrigins ?? [])) {
-      throw refuse('Cookie authentication is not allowed from this origin.');
-    }
+  const fromToken = async (token: string): Promise<Credential> => {
     let claims: JWTPayload;
     try {
-      ({ payload: claims } = await jwtVerify(found.token, options.key, {
+      ({ payload: claims } = await jwtVerify(token, options.key, {
         algorithms,
         ...(options.issuer ? { issuer: options.issuer } : {}),
         ...(options.audience ? { audience: options.audience } : {}),
@@ -42,7 +46,19 @@ export function jwtAuthenticator(options: JwtAuthenticatorOptions): Authenticato
     }
     const principal = await options.principal(claims);
     if (!principal) throw refuse('Invalid token.');
-    return principal;
+    // `exp` is required above, so every JWT credential has a lifetime.
+    return { principal, expiresAt: (claims.exp as number) * 1000 };
+  };
+  return {
+    async fromUpgrade(upgrade: UpgradeRequest) {
+      const found = findToken(upgrade, options.cookieName);
+      if (!found) throw refuse('Authentication required: pass a token.');
+      if (found.source === 'cookie' && !originAllowed(upgrade, options.allowedOrigins ?? [])) {
+        throw refuse('Cookie authentication is not allowed from this origin.');
+      }
+      return fromToken(found.token);
+    },
+    fromToken,
   };
 }
 

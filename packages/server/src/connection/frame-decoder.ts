@@ -1,4 +1,4 @@
-import { ErrorCode } from '@switchboard/protocol/envelope';
+import { authFrame, ErrorCode } from '@switchboard/protocol/envelope';
 import type { MessageSchemas } from '../consumer/consumer.ts';
 import { WsError } from '../errors.ts';
 import { illFormedTextPath } from './well-formed-text.ts';
@@ -6,6 +6,9 @@ import { illFormedTextPath } from './well-formed-text.ts';
 export type DecodedFrame =
   | { ok: true; type: string; message: { type: string }; ref: string | undefined }
   | { ok: false; error: WsError; ref: string | undefined };
+
+/** Frames the framework answers itself, on every endpoint; a consumer cannot declare these types. */
+export const FRAMEWORK_FRAMES: MessageSchemas = { auth: authFrame };
 
 /** Nesting deeper than any legitimate frame; refused before JSON.parse builds it. */
 export const MAX_JSON_DEPTH = 32;
@@ -52,7 +55,11 @@ export function decodeFrame(data: Buffer, isBinary: boolean, schemas: MessageSch
   if (typeof record.type !== 'string') {
     return { ok: false, ref, error: invalid('Missing or invalid field "type".', 'type') };
   }
-  const schema = Object.hasOwn(schemas, record.type) ? schemas[record.type] : undefined;
+  const schema = Object.hasOwn(FRAMEWORK_FRAMES, record.type)
+    ? FRAMEWORK_FRAMES[record.type]
+    : Object.hasOwn(schemas, record.type)
+      ? schemas[record.type]
+      : undefined;
   if (!schema) {
     return { ok: false, ref, error: invalid(`Unknown message type "${record.type.slice(0, 64)}".`, 'type') };
   }

@@ -4,6 +4,7 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialSchema } from './0001-initial-schema.ts';
+import { accountStanding } from './0002-account-standing.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -12,6 +13,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
         '0001-initial-schema': initialSchema(dialect),
+        '0002-account-standing': accountStanding(),
       };
     },
   };
