@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { benchCompression } from './compression.ts';
+import { benchConnectionSetup } from './connection-setup.ts';
 import { benchFanOut } from './fan-out.ts';
 import { benchIdleConnections } from './idle-connections.ts';
 import { ensureFileDescriptors } from './lib/fd-limit.ts';
@@ -34,6 +35,7 @@ const OWN_CASES: BenchCase[] = [
   { name: 'persisted-chat', timeoutSeconds: 90, run: benchPersistedChat },
   { name: 'idle-connections', timeoutSeconds: 150, run: benchIdleConnections },
   { name: 'compression', timeoutSeconds: 90, run: benchCompression },
+  { name: 'connection-setup', timeoutSeconds: 120, run: benchConnectionSetup },
 ];
 const MODULE_TIMEOUT_SECONDS = 120;
 

@@ -30,6 +30,8 @@ runBenchServer(async () => {
     const author = { id: ++users, username: `user${users}` };
     const listens = !request.url?.includes('listen=0');
     if (listens) room.add(ws);
+    // The connection-setup case counts a setup as done when this first frame arrives.
+    if (request.url?.includes('welcome=1')) ws.send('{"type":"welcome"}');
     ws.on('close', () => room.delete(ws));
     ws.on('error', () => {});
     ws.on('message', (data) => {

@@ -29,6 +29,8 @@ const roomConsumer = defineConsumer({
   async connect(conn) {
     // Publishers (`?listen=0`) only send; everyone else is a member of the room's group.
     if (conn.query.get('listen') !== '0') await conn.groupAdd(group(conn.params.room ?? BENCH_ROOM));
+    // The connection-setup case counts a setup as done when this first frame arrives.
+    if (conn.query.get('welcome') === '1') conn.send({ type: 'welcome' });
     return { seq: 0, author: { id: Number(conn.principal.id), username: `user${conn.principal.id}` } };
   },
   handlers: {
