@@ -23,6 +23,8 @@ export class HttpError extends Error {
     readonly code: HttpErrorCode,
     message: string,
     readonly field?: string,
+    /** Sent as Retry-After. */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
   }
@@ -40,11 +42,13 @@ export const forbidden = (message: string) => new HttpError(403, ErrorCode.PERMI
 export const roomNotFound = () => new HttpError(404, ErrorCode.CHANNEL_NOT_FOUND, 'Room not found.');
 export const notFound = (message: string) => new HttpError(404, ErrorCode.NOT_FOUND, message);
 export const conflict = (message: string) => new HttpError(409, CONFLICT, message);
-export const tooManyRequests = (retryAfterSeconds: number) =>
+export const tooManyRequests = (retryAfterSeconds: number, what = 'attempts') =>
   new HttpError(
     429,
     ErrorCode.RATE_LIMIT_EXCEEDED,
-    `Too many attempts. Try again in ${retryAfterSeconds} s.`,
+    `Too many ${what}. Try again in ${retryAfterSeconds} s.`,
+    undefined,
+    retryAfterSeconds,
   );
 
 /** Maps anything a route throws to a status and an error body; unexpected errors are logged, not shown. */
@@ -52,6 +56,7 @@ export function replyWithError(error: unknown, request: FastifyRequest, reply: F
   const known = toHttpError(error);
   if (known) {
     if (known.status === 401) reply.header('www-authenticate', 'Bearer');
+    if (known.retryAfterSeconds !== undefined) reply.header('retry-after', String(known.retryAfterSeconds));
     return reply.status(known.status).send(known.body());
   }
   request.log.error({ err: error }, 'REST request failed');

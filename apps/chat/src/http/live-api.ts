@@ -71,9 +71,8 @@ const STATUS_OF: Partial<Record<ErrorCode, number>> = {
 function replyWithLiveError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof WsError) {
     const status = STATUS_OF[error.code] ?? 500;
-    if (error.details.retryAfter !== undefined) reply.header('retry-after', String(error.details.retryAfter));
     return replyWithError(
-      new HttpError(status, error.code, error.message, error.details.field),
+      new HttpError(status, error.code, error.message, error.details.field, error.details.retryAfter),
       request,
       reply,
     );
