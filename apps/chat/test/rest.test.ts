@@ -361,8 +361,8 @@ describe('rooms', () => {
 
     expectError(
       await call('POST', `/api/rooms/${closed.slug}/join/`, { token: bob.access }),
-      403,
-      'PERMISSION_DENIED',
+      404,
+      'CHANNEL_NOT_FOUND',
     );
     expect(await storage.isMember(closed.id, bob.id)).toBe(false);
     expectError(
@@ -386,8 +386,8 @@ describe('rooms', () => {
         token: bob.access,
         body: { username: carol.username },
       }),
-      403,
-      'PERMISSION_DENIED',
+      404,
+      'CHANNEL_NOT_FOUND',
     );
     const invited = await call('POST', `/api/rooms/${room.slug}/members/`, {
       token: alice.access,
@@ -476,8 +476,8 @@ describe('rooms', () => {
     expect(await storage.memberIds(room!.id)).toEqual([low, high]);
     expectError(
       await call('POST', `/api/rooms/${first.body.slug}/join/`, { token: carol.access }),
-      403,
-      'PERMISSION_DENIED',
+      404,
+      'CHANNEL_NOT_FOUND',
     );
 
     // Leaving does not lose the conversation: opening it again brings both back.

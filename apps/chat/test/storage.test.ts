@@ -224,7 +224,8 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         expect(await storage.roomPeers(a.id)).toEqual([b.id, c.id]);
         expect(await storage.roomPeers(loner.id)).toEqual([]);
 
-        await storage.removeMember(room1.id, b.id);
+        expect(await storage.removeMember(room1.id, b.id)).toBe(true);
+        expect(await storage.removeMember(room1.id, b.id)).toBe(false);
         expect(await storage.isMember(room1.id, b.id)).toBe(false);
         expect(await storage.roomPeers(b.id)).toEqual([]);
         await expect(storage.addMember(room1.id, 999_999)).rejects.toBeInstanceOf(NotFoundError);

@@ -41,13 +41,16 @@ export class ChatRooms {
     private readonly maxMessageLength: number,
   ) {}
 
-  /** The room, if it exists and `userId` is a member. */
+  /**
+   * The room, if it exists and `userId` is a member. A private room's outsider is told it is not
+   * found, exactly as for a missing one, so room names cannot be probed.
+   */
   async enter(slug: string, userId: number): Promise<Room> {
     const room = await orUnavailable(this.storage.findRoom(slug));
-    if (!room) throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, 'Room not found.');
-    if (!(await orUnavailable(this.storage.isMember(room.id, userId)))) {
-      throw new WsError(ErrorCode.PERMISSION_DENIED, 'You are not a member of this room.');
-    }
+    const member = room !== undefined && (await orUnavailable(this.storage.isMember(room.id, userId)));
+    if (!room || (room.isPrivate && !member))
+      throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, 'Room not found.');
+    if (!member) throw new WsError(ErrorCode.PERMISSION_DENIED, 'You are not a member of this room.');
     return room;
   }
 
@@ -106,11 +109,12 @@ export class ChatRooms {
 
   /**
    * Removes a member and cuts their open sockets to the room on every node: leaving must end
-   * reading and writing at once, not at the next reconnect.
+   * reading and writing at once, not at the next reconnect. False if they were not a member.
    */
-  async leave(room: Room, userId: number): Promise<void> {
-    await this.storage.removeMember(room.id, userId);
+  async leave(room: Room, userId: number): Promise<boolean> {
+    if (!(await this.storage.removeMember(room.id, userId))) return false;
     await this.layer.groupSend(roomGroup(room.id), { type: MEMBER_LEFT, user_id: userId });
+    return true;
   }
 
   /** Broadcasts a committed change to everyone in the room, on every node. */

@@ -18,10 +18,10 @@ import { z } from 'zod';
 import type { CompletedFile } from '../files/chunked-uploads.ts';
 import { downloadHeaders, sanitizeFileName } from '../files/file-policy.ts';
 import { currentUser } from './authenticate.ts';
-import { forbidden, HttpError, invalidInput, notFound } from './http-error.ts';
+import { HttpError, invalidInput, notFound } from './http-error.ts';
 import type { LiveApiDeps } from './live-api.ts';
 import { parseInput } from './parse-input.ts';
-import { roomFromParams } from './room-params.ts';
+import { memberRoom } from './room-params.ts';
 
 const fileParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/) });
 const downloadQuery = z.object({ inline: z.enum(['0', '1']).optional() });
@@ -43,9 +43,9 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
   api.get('/files/:id/', async (request, reply) => {
     const params = fileParams.safeParse(request.params);
     const file = params.success ? await storage.findFile(params.data.id) : undefined;
-    if (!file) throw notFound('File not found.');
-    if (!(await storage.isMember(file.roomId, currentUser(request).userId))) {
-      throw forbidden('Only members of the room can download its files.');
+    // A non-member is told what a wrong id gets: whether a file exists is the room's secret.
+    if (!file || !(await storage.isMember(file.roomId, currentUser(request).userId))) {
+      throw notFound('File not found.');
     }
     const { inline } = parseInput(downloadQuery, request.query);
     const bytes = await live.files.open(file.storagePath);
@@ -57,8 +57,7 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
   api.post('/rooms/:slug/files/', { bodyLimit: maxBytes + MULTIPART_OVERHEAD }, async (request, reply) => {
     const me = currentUser(request);
     const user = { id: me.userId, username: me.username };
-    const room = await roomFromParams(storage, request.params);
-    if (!(await storage.isMember(room.id, user.id))) throw forbidden('Only members can post files here.');
+    const room = await memberRoom(storage, request.params, user.id, 'Only members can post files here.');
     if (!request.isMultipart()) {
       throw new HttpError(
         415,

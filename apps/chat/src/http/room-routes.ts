@@ -8,7 +8,7 @@ import { DIRECT_SLUG_PREFIX, newRoom, userByName } from './input-schemas.ts';
 import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
 import { freshRoomJson, roomJson } from './room-json.ts';
-import { roomFromParams } from './room-params.ts';
+import { memberRoom, visibleRoom } from './room-params.ts';
 
 export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, rooms }) => {
   api.get('/rooms/', async (request) => {
@@ -30,20 +30,20 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, r
 
   api.post('/rooms/:slug/join/', async (request) => {
     const me = currentUser(request).userId;
-    const room = await roomFromParams(storage, request.params);
-    if (!(await storage.isMember(room.id, me))) {
-      if (room.isPrivate) throw forbidden('This room is private: a member has to invite you.');
-      await storage.addMember(room.id, me);
-    }
+    // A private room one is not invited to cannot be joined, nor told apart from a missing one.
+    const { room, member } = await visibleRoom(storage, request.params, me);
+    if (!member) await storage.addMember(room.id, me);
     return summaryFor(storage, me, room);
   });
 
   api.post('/rooms/:slug/members/', async (request) => {
-    const room = await roomFromParams(storage, request.params);
+    const room = await memberRoom(
+      storage,
+      request.params,
+      currentUser(request).userId,
+      'Only members can invite others to this room.',
+    );
     const { username } = parseInput(userByName, request.body);
-    if (!(await storage.isMember(room.id, currentUser(request).userId))) {
-      throw forbidden('Only members can invite others to this room.');
-    }
     if (room.isDirect) throw forbidden('A direct room is only for its two users.');
     const invitee = await storage.findUserByName(username);
     if (!invitee) throw notFound('User not found.');
@@ -52,8 +52,10 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, r
   });
 
   api.delete('/rooms/:slug/members/me/', async (request, reply) => {
-    const room = await roomFromParams(storage, request.params);
-    await rooms.leave(room, currentUser(request).userId);
+    const me = currentUser(request).userId;
+    const { room } = await visibleRoom(storage, request.params, me);
+    // Only a member's leaving is announced; anyone else has nothing to leave.
+    if (!(await rooms.leave(room, me))) throw notFound('You are not a member of this room.');
     return reply.status(204).send();
   });
 

@@ -214,12 +214,13 @@ export class KyselyStorage implements Storage {
     }
   }
 
-  async removeMember(roomId: number, userId: number): Promise<void> {
-    await this.db
+  async removeMember(roomId: number, userId: number): Promise<boolean> {
+    const result = await this.db
       .deleteFrom('room_members')
       .where('room_id', '=', roomId)
       .where('user_id', '=', userId)
-      .execute();
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
   }
 
   async isMember(roomId: number, userId: number): Promise<boolean> {

@@ -137,7 +137,8 @@ export interface Storage {
   }): Promise<Room>; // ConflictError on duplicate slug
   findRoom(slug: string): Promise<Room | undefined>;
   addMember(roomId: number, userId: number): Promise<void>; // idempotent
-  removeMember(roomId: number, userId: number): Promise<void>;
+  /** False when the user was not a member. */
+  removeMember(roomId: number, userId: number): Promise<boolean>;
   isMember(roomId: number, userId: number): Promise<boolean>;
   roomsOf(userId: number): Promise<RoomSummary[]>;
   memberIds(roomId: number): Promise<number[]>;

@@ -107,7 +107,11 @@ export class ChatApi {
   ): Promise<ApiAnswer & { headers: Headers }> {
     const form = new FormData();
     for (const [name, value] of Object.entries(options.fields ?? {})) form.append(name, value);
-    form.append('file', new Blob([bytes], { type: options.type ?? 'text/plain' }), options.name ?? 'a.txt');
+    form.append(
+      'file',
+      new Blob([new Uint8Array(bytes)], { type: options.type ?? 'text/plain' }),
+      options.name ?? 'a.txt',
+    );
     const response = await fetch(`${this.url}/api/rooms/${slug}/files/`, {
       method: 'POST',
       headers: { authorization: `Bearer ${user.access}` },
