@@ -22,12 +22,19 @@ const listQuery = z.object({
 
 const idParams = z.object({ id: z.coerce.number().int().positive() });
 
-/** A link the web app may follow: a path on this site, or an http(s) URL. Never `javascript:`. */
+/**
+ * A link the web app may follow: a path on this site, or an absolute http(s) URL (opened in a new
+ * tab). Never `javascript:`. A path must not start with `//` or `/\`, which browsers resolve to
+ * another host, and nothing may hold control characters or spaces, which URL parsers drop or
+ * rewrite (`/\t/evil.example` is `//evil.example` to a browser).
+ */
+const SAME_ORIGIN_PATH = /^\/(?![/\\])[^\s\p{Cc}]*$/u;
+const ABSOLUTE_HTTP_URL = /^https?:\/\/[^\s\p{Cc}/\\?#@]+(?:[/?#][^\s\p{Cc}]*)?$/iu;
 const link = z
   .string()
   .max(500)
-  .refine((url) => (url.startsWith('/') && !url.startsWith('//')) || /^https?:\/\/[^\s]+$/i.test(url), {
-    message: 'must be a path starting with "/" or an http(s) URL',
+  .refine((url) => SAME_ORIGIN_PATH.test(url) || ABSOLUTE_HTTP_URL.test(url), {
+    message: 'must be a path on this site ("/" not followed by "/" or "\\") or an http(s) URL',
   });
 
 const newNotification = z
