@@ -108,7 +108,7 @@ export class LiveFeatures {
       maxPending: live.upload.maxPending,
       expiryMs: live.upload.expirySeconds * 1000,
     });
-    this.attachments = new Attachments(storage, rooms, config.maxMessageLength);
+    this.attachments = new Attachments(storage, rooms, this.files, config.maxMessageLength);
     this.typing = {
       throttleMs: live.typing.throttleSeconds * 1000,
       timeoutMs: live.typing.timeoutSeconds * 1000,

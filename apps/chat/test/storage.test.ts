@@ -609,6 +609,19 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         await expect(
           storage.saveFile({ ...file, id: unique('file-'), roomId: 999_999 }),
         ).rejects.toBeInstanceOf(NotFoundError);
+        await storage.deleteFile(file.id);
+        expect(await storage.findFile(file.id)).toBeUndefined();
+        await storage.deleteFile(file.id);
+      });
+
+      it('finds a message by its author and client id, in any room', async () => {
+        const [alice, bob] = [await user(), await user()];
+        const room = await roomWith(alice.id, bob.id);
+        const stored = await storage.appendMessage(message(room.id, alice.id, 'hi', { clientId: 'c-1' }));
+        const found = await storage.findMessageByClientId(alice.id, 'c-1');
+        expect(found).toEqual(stored.message);
+        expect(await storage.findMessageByClientId(bob.id, 'c-1')).toBeUndefined();
+        expect(await storage.findMessageByClientId(alice.id, 'c-2')).toBeUndefined();
       });
     });
 

@@ -88,9 +88,7 @@ export class ChatRooms {
     );
     if (stored.message.room !== room.slug) {
       // The client reused a client_id from another room: that key already names another message.
-      throw new WsError(ErrorCode.INVALID_MESSAGE, 'client_id was already used for another message.', {
-        field: 'client_id',
-      });
+      throw clientIdTaken();
     }
     return stored;
   }
@@ -142,6 +140,13 @@ export class ChatRooms {
     }
     return message;
   }
+}
+
+/** The client reused a client_id from another room: that key already names another message. */
+export function clientIdTaken(): WsError {
+  return new WsError(ErrorCode.INVALID_MESSAGE, 'client_id was already used for another message.', {
+    field: 'client_id',
+  });
 }
 
 export function changeFrame(room: Room, change: RoomChange): RoomChangeFrame {

@@ -179,7 +179,12 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
         );
         conn.send({ type: 'upload_progress', ...progress });
         if (!done) return { ...progress };
-        const { message, created } = await live.attachments.post(room, user, done.file, done.extra);
+        const { message, created } = await live.attachments
+          .post(room, user, done.file, done.extra)
+          .catch((error) => {
+            live.uploads.forget(done.file.id); // the file was discarded with the refusal
+            throw error;
+          });
         if (created) conn.afterReply(() => live.publish(room, message));
         return { ...progress, file_id: done.file.id, message_id: message.id, seq: message.seq };
       },

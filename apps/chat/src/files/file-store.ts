@@ -77,16 +77,25 @@ export class FileStore {
 
   /** A stored file's bytes, or undefined if they are gone; refuses a path outside the files directory. */
   async open(storagePath: string): Promise<ReadStream | undefined> {
+    const handle = await open(this.pathOf(storagePath), 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    return handle?.createReadStream();
+  }
+
+  /** Deletes a committed file's bytes (a file that ended up attached to nothing). */
+  async remove(storagePath: string): Promise<void> {
+    await rm(this.pathOf(storagePath), { force: true });
+  }
+
+  private pathOf(storagePath: string): string {
     const path = resolve(this.root, storagePath);
     const inside = relative(this.root, path);
     if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
       throw new Error(`storage path outside the files directory: ${storagePath}`);
     }
-    const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    return handle?.createReadStream();
+    return path;
   }
 }
 

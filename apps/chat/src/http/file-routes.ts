@@ -12,9 +12,10 @@ import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import multipart, { type MultipartFields } from '@fastify/multipart';
-import { clientId, ErrorCode } from '@switchboard/protocol';
+import { type ChatMessage, clientId, ErrorCode } from '@switchboard/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import type { Caption } from '../files/attachments.ts';
 import type { CompletedFile } from '../files/chunked-uploads.ts';
 import { downloadHeaders, sanitizeFileName } from '../files/file-policy.ts';
 import { currentUser } from './authenticate.ts';
@@ -78,14 +79,22 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
       if (!part) throw invalidInput('No file: send it in the "file" field.', 'file');
       let fileType: string;
       let fields: z.infer<typeof uploadFields>;
+      let caption: Caption;
+      let earlier: ChatMessage | undefined;
       try {
         fileType = live.uploads.checkFile(part.mimetype, undefined);
         fields = parseInput(uploadFields, textFields(part.fields));
+        caption = live.attachments.caption(fields.message, fields.client_id);
+        // A resend of an upload that already went through is answered with it, storing nothing.
+        earlier = await live.attachments.earlier(room, user, caption);
       } catch (error) {
         part.file.resume(); // discard the bytes so the answer reaches the client
         throw error;
       }
-      const caption = live.attachments.caption(fields.message, fields.client_id);
+      if (earlier) {
+        part.file.resume();
+        return reply.status(200).send(uploaded(earlier));
+      }
 
       const hash = createHash('sha256');
       let size = 0;
@@ -114,13 +123,19 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
       };
       const { message, created } = await live.attachments.post(room, user, file, caption);
       if (created) await live.publish(room, message);
-      return reply.status(201).send({ file_id: id, message });
+      // Not created: the same upload won a race to it, and this copy was discarded.
+      return reply.status(created ? 201 : 200).send(uploaded(message));
     } finally {
       live.uploads.releaseSlot(user.id);
       await live.files.discard(path); // nothing left once committed; the partial bytes otherwise
     }
   });
 };
+
+/** The answer to an upload: the message and the file it carries. */
+function uploaded(message: ChatMessage) {
+  return { file_id: message.attachments[0]?.id ?? null, message };
+}
 
 /** The text fields that came before the file part, as plain strings. */
 function textFields(fields: MultipartFields): Record<string, string> {

@@ -323,6 +323,14 @@ export class KyselyStorage implements Storage {
     return row && toChatMessage(row);
   }
 
+  async findMessageByClientId(authorId: number, clientId: string): Promise<ChatMessage | undefined> {
+    const row = await selectMessages(this.db)
+      .where('m.author_id', '=', authorId)
+      .where('m.client_id', '=', clientId)
+      .executeTakeFirst();
+    return row && toChatMessage(row);
+  }
+
   /** The returned message carries the edit's seq, as the `message_edited` frame does. */
   async editMessage(messageId: number, content: string): Promise<ChatMessage> {
     return this.db.transaction().execute(async (trx) => {
@@ -578,6 +586,10 @@ export class KyselyStorage implements Storage {
         createdAt: row.created_at,
       }
     );
+  }
+
+  async deleteFile(id: string): Promise<void> {
+    await this.db.deleteFrom('files').where('id', '=', id).execute();
   }
 
   // --- web push -------------------------------------------------------------------------------

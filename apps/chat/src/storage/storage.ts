@@ -150,6 +150,8 @@ export interface Storage {
   // messages: each call commits the change with the room's next seq
   appendMessage(input: NewMessage): Promise<StoredMessage>;
   findMessage(id: number): Promise<ChatMessage | undefined>;
+  /** The message `authorId` stored with `clientId`, in any room. */
+  findMessageByClientId(authorId: number, clientId: string): Promise<ChatMessage | undefined>;
   editMessage(messageId: number, content: string): Promise<ChatMessage>; // returns the message with its new seq
   deleteMessage(messageId: number): Promise<{ seq: number; roomSlug: string }>;
   /** Current state of messages, newest first, with seq < beforeSeq. Deleted ones are tombstones (content ''). */
@@ -183,6 +185,8 @@ export interface Storage {
   // files
   saveFile(file: StoredFile): Promise<void>;
   findFile(id: string): Promise<StoredFile | undefined>;
+  /** Forgets a file record (one attached to nothing); no error if there is none. */
+  deleteFile(id: string): Promise<void>;
 
   // web push
   savePushSubscription(
