@@ -95,6 +95,7 @@ export class LiveFeatures {
       live.notifyRoomMaxMembers,
       log,
     );
+    rooms.listen((event) => this.activity.roomChanged(event));
 
     this.files = new FileStore(config.dataDir);
     const chunkBytes = Math.min(

@@ -557,6 +557,56 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         expect(await storage.createNotificationsOnce([], content)).toEqual([]);
       });
 
+      it('rewrites the text of the notifications made from a message, or from a room for one user', async () => {
+        const [alice, bob] = [await user(), await user()];
+        const room = await roomWith(alice.id, bob.id);
+        const other = await roomWith(alice.id, bob.id);
+        const { message: posted } = await storage.appendMessage(message(room.id, alice.id, 'secret'));
+        const { message: elsewhere } = await storage.appendMessage(message(other.id, alice.id, 'kept'));
+        const from = (m: { id: number }, roomId: number) => ({ roomId, messageId: m.id });
+        const base = { title: 't', url: null };
+        const mention = await storage.createNotification({
+          ...base,
+          userId: bob.id,
+          message: 'secret',
+          category: 'mention',
+          source: from(posted, room.id),
+        });
+        const [coalesced] = await storage.createNotificationsOnce([alice.id, bob.id], {
+          ...base,
+          message: 'a: secret',
+          category: 'message',
+          source: from(posted, room.id),
+        });
+        const unrelated = await storage.createNotification({
+          ...base,
+          userId: bob.id,
+          message: 'kept',
+          category: 'mention',
+          source: from(elsewhere, other.id),
+        });
+        const service = await storage.createNotification({
+          ...base,
+          userId: bob.id,
+          message: 'm',
+          category: 'ci',
+        });
+
+        const retexted = await storage.retextNotifications(posted.id, 'mention', 'edited');
+        expect(retexted).toEqual([{ userId: bob.id, notification: { ...mention, message: 'edited' } }]);
+        expect(await storage.retextNotifications(posted.id, 'mention', 'edited')).toEqual([]);
+        const emptied = await storage.retextNotifications(posted.id, 'message', '');
+        expect(emptied.map((n) => n.userId).sort()).toEqual([alice.id, bob.id].sort((x, y) => x - y));
+        expect(emptied[0]!.notification.message).toBe('');
+
+        const redacted = await storage.redactRoomNotifications(room.id, bob.id);
+        expect(redacted).toEqual([{ userId: bob.id, notification: { ...mention, message: '' } }]);
+        const bobs = await storage.listNotifications(bob.id, null, 10);
+        expect(bobs.find((n) => n.id === unrelated.id)?.message).toBe('kept');
+        expect(bobs.find((n) => n.id === service.id)?.message).toBe('m');
+        expect(coalesced).toBeDefined();
+      });
+
       it('lets only the owner mark a notification read', async () => {
         const [alice, mallory] = [await user(), await user()];
         const n = await storage.createNotification({

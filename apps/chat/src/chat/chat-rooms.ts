@@ -28,6 +28,15 @@ export interface PostInput {
   attachments?: Attachment[];
 }
 
+/** What happened to a room after the change was committed, for features that keep copies of it. */
+export type RoomEvent =
+  | { kind: 'edited'; room: Room; message: ChatMessage }
+  | { kind: 'deleted'; room: Room; messageId: number }
+  | { kind: 'left'; room: Room; userId: number };
+
+/** Must not throw: the change it hears of is committed whatever it does. */
+export type RoomListener = (event: RoomEvent) => Promise<void>;
+
 const NOT_FOUND = 'Message not found.';
 /** Layer event (never sent to clients) telling a user's sockets in a room that they left it. */
 export const MEMBER_LEFT = 'member.left';
@@ -35,11 +44,18 @@ export const MEMBER_LEFT = 'member.left';
 const REPLAY_PAGE = 500;
 
 export class ChatRooms {
+  private listener: RoomListener = async () => {};
+
   constructor(
     private readonly storage: Storage,
     private readonly layer: ChannelLayer,
     private readonly maxMessageLength: number,
   ) {}
+
+  /** Hears of every edit, delete and leave, on whatever path it came (socket or REST). */
+  listen(listener: RoomListener): void {
+    this.listener = listener;
+  }
 
   /**
    * The room, if it exists and `userId` is a member. A private room's outsider is told it is not
@@ -97,12 +113,16 @@ export class ChatRooms {
     const message = await this.ownMessage(room, author, messageId, 'edit');
     const content = cleanMessageText(newContent, this.maxMessageLength);
     if (content === message.content) return message;
-    return orUnavailable(this.storage.editMessage(messageId, content));
+    const edited = await orUnavailable(this.storage.editMessage(messageId, content));
+    await this.listener({ kind: 'edited', room, message: edited });
+    return edited;
   }
 
   async delete(room: Room, author: Author, messageId: number): Promise<{ seq: number }> {
     await this.ownMessage(room, author, messageId, 'delete');
-    return orUnavailable(this.storage.deleteMessage(messageId));
+    const deleted = await orUnavailable(this.storage.deleteMessage(messageId));
+    await this.listener({ kind: 'deleted', room, messageId });
+    return deleted;
   }
 
   /**
@@ -112,6 +132,7 @@ export class ChatRooms {
   async leave(room: Room, userId: number): Promise<boolean> {
     if (!(await this.storage.removeMember(room.id, userId))) return false;
     await this.layer.groupSend(roomGroup(room.id), { type: MEMBER_LEFT, user_id: userId });
+    await this.listener({ kind: 'left', room, userId });
     return true;
   }
 

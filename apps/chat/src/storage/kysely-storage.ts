@@ -35,6 +35,7 @@ import {
   type StoredFile,
   type StoredMessage,
   type User,
+  type UserNotification,
   type UserWithSecret,
 } from './storage.ts';
 
@@ -455,6 +456,8 @@ export class KyselyStorage implements Storage {
           url: input.url,
           created_at: new Date().toISOString(),
           read_at: null,
+          room_id: input.source?.roomId ?? null,
+          message_id: input.source?.messageId ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -468,8 +471,8 @@ export class KyselyStorage implements Storage {
   async createNotificationsOnce(
     userIds: number[],
     content: Omit<NewNotification, 'userId'>,
-  ): Promise<{ userId: number; notification: Notification }[]> {
-    const created: { userId: number; notification: Notification }[] = [];
+  ): Promise<UserNotification[]> {
+    const created: UserNotification[] = [];
     const wanted = [...new Set(userIds)];
     for (let i = 0; i < wanted.length; i += NOTIFY_BATCH) {
       const batch = wanted.slice(i, i + NOTIFY_BATCH);
@@ -496,6 +499,8 @@ export class KyselyStorage implements Storage {
             url: content.url,
             created_at: now,
             read_at: null,
+            room_id: content.source?.roomId ?? null,
+            message_id: content.source?.messageId ?? null,
           })),
         )
         .returningAll()
@@ -503,6 +508,30 @@ export class KyselyStorage implements Storage {
       created.push(...rows.map((row) => ({ userId: row.user_id, notification: toNotification(row) })));
     }
     return created;
+  }
+
+  async retextNotifications(messageId: number, category: string, text: string): Promise<UserNotification[]> {
+    const rows = await this.db
+      .updateTable('notifications')
+      .set({ message: text })
+      .where('message_id', '=', messageId)
+      .where('category', '=', category)
+      .where('message', '<>', text)
+      .returningAll()
+      .execute();
+    return rows.map((row) => ({ userId: row.user_id, notification: toNotification(row) }));
+  }
+
+  async redactRoomNotifications(roomId: number, userId: number): Promise<UserNotification[]> {
+    const rows = await this.db
+      .updateTable('notifications')
+      .set({ message: '' })
+      .where('room_id', '=', roomId)
+      .where('user_id', '=', userId)
+      .where('message', '<>', '')
+      .returningAll()
+      .execute();
+    return rows.map((row) => ({ userId: row.user_id, notification: toNotification(row) }));
   }
 
   async listNotifications(userId: number, beforeId: number | null, limit: number): Promise<Notification[]> {

@@ -71,6 +71,14 @@ export interface NewNotification {
   message: string;
   category: string;
   url: string | null;
+  /** The chat message it copies text from, so that text can be taken out again. */
+  source?: { roomId: number; messageId: number };
+}
+
+/** A notification and the user it belongs to. */
+export interface UserNotification {
+  userId: number;
+  notification: Notification;
 }
 
 export interface StoredFile {
@@ -175,7 +183,11 @@ export interface Storage {
   createNotificationsOnce(
     userIds: number[],
     content: Omit<NewNotification, 'userId'>,
-  ): Promise<{ userId: number; notification: Notification }[]>;
+  ): Promise<UserNotification[]>;
+  /** Sets the text of the `category` notifications made from a message; returns those that changed. */
+  retextNotifications(messageId: number, category: string, text: string): Promise<UserNotification[]>;
+  /** Empties the text of a user's notifications made from a room's messages; returns those that changed. */
+  redactRoomNotifications(roomId: number, userId: number): Promise<UserNotification[]>;
   listNotifications(userId: number, beforeId: number | null, limit: number): Promise<Notification[]>;
   /** Marks one read if it belongs to userId; false if no such notification of theirs. */
   markNotificationRead(userId: number, notificationId: number): Promise<boolean>;

@@ -51,6 +51,12 @@ export function NotificationBell() {
           current && [frame.notification, ...current.filter((n) => n.id !== frame.notification.id)],
       ),
     );
+    // The message it quoted was edited or deleted, or its private room left: show the new text.
+    bell.on('notification_updated', (frame) =>
+      setList(
+        (current) => current?.map((n) => (n.id === frame.notification.id ? frame.notification : n)) ?? null,
+      ),
+    );
     bell.connect();
     setConnection(bell);
     return () => bell.close();
