@@ -96,6 +96,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     rooms,
     presenceStore: presence,
     roomPresenceStore: roomPresence,
+    rateLimiter,
     logger,
   });
 

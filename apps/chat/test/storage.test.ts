@@ -254,16 +254,16 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         const m3 = await storage.appendMessage(message(room.id, bob.id, 'three'));
         await storage.appendMessage(message(room.id, alice.id, 'mine'));
 
-        let rooms = await storage.roomsOf(alice.id);
+        let rooms = await storage.roomsOf(alice.id, null, 100);
         expect(rooms.map((r) => r.slug)).toEqual([room.slug, own.slug]);
         expect(rooms[0]).toMatchObject({ id: room.id, unread: 3, lastReadSeq: 0, lastSeq: 4 });
         expect(rooms[1]).toMatchObject({ unread: 0, lastSeq: 0 });
 
         await storage.markRoomRead(room.id, alice.id, m1.message.seq);
         await storage.deleteMessage(m3.message.id);
-        rooms = await storage.roomsOf(alice.id);
+        rooms = await storage.roomsOf(alice.id, null, 100);
         expect(rooms[0]).toMatchObject({ unread: 1, lastReadSeq: m1.message.seq });
-        expect((await storage.roomsOf(bob.id))[0]).toMatchObject({ unread: 1 });
+        expect((await storage.roomsOf(bob.id, null, 100))[0]).toMatchObject({ unread: 1 });
       });
     });
 
@@ -478,7 +478,7 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         expect(await storage.markRoomRead(room.id, alice.id, 2)).toBe(3);
         expect(await storage.markRoomRead(room.id, alice.id, 4)).toBe(4);
         expect(await storage.markRoomRead(room.id, alice.id, 1_000)).toBe(5);
-        expect((await storage.roomsOf(alice.id))[0]?.lastReadSeq).toBe(5);
+        expect((await storage.roomsOf(alice.id, null, 100))[0]?.lastReadSeq).toBe(5);
         await expect(storage.markRoomRead(room.id, stranger.id, 1)).rejects.toBeInstanceOf(NotFoundError);
         await expect(storage.markRoomRead(999_999, alice.id, 1)).rejects.toBeInstanceOf(NotFoundError);
       });
@@ -490,11 +490,12 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         const room = await roomWith(alice.id, bob.id);
         for (let i = 0; i < 3; i++) await storage.appendMessage(message(room.id, alice.id, `m${i}`));
         await storage.markRoomRead(room.id, bob.id, 2);
-        expect(await storage.readPositions(room.id, 10)).toEqual([
+        expect(await storage.readPositions(room.id, null, 10)).toEqual([
           { user: { id: alice.id, username: alice.username, avatar: null }, seq: 0 },
           { user: { id: bob.id, username: bob.username, avatar: null }, seq: 2 },
         ]);
-        expect(await storage.readPositions(room.id, 1)).toHaveLength(1);
+        const [first] = await storage.readPositions(room.id, null, 1);
+        expect(await storage.readPositions(room.id, first!.user.id, 10)).toHaveLength(1);
       });
     });
 

@@ -165,6 +165,7 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
       async upload_file(conn, frame) {
         const { room, user } = conn.state;
         const caption = live.attachments.caption(frame.message, frame.client_id);
+        await live.quota.admit(user.id, frame.file_size);
         return live.uploads.start(user, room.id, frame, caption);
       },
 

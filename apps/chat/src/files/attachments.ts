@@ -14,6 +14,7 @@ import { orUnavailable } from '../chat/storage-unavailable.ts';
 import { ConflictError, type Room, type Storage } from '../storage/storage.ts';
 import type { CompletedFile } from './chunked-uploads.ts';
 import type { FileStore } from './file-store.ts';
+import type { UploadQuota } from './upload-quota.ts';
 
 /** The text sent along with a file, checked like a message body but allowed to be empty. */
 export interface Caption {
@@ -29,6 +30,7 @@ export class Attachments {
     private readonly storage: Storage,
     private readonly rooms: ChatRooms,
     private readonly files: FileStore,
+    private readonly quota: UploadQuota,
     private readonly maxMessageLength: number,
   ) {}
 
@@ -56,6 +58,10 @@ export class Attachments {
     caption: Caption,
   ): Promise<{ message: ChatMessage; created: boolean }> {
     try {
+      // A retried completion finds its file recorded, and within the quota already.
+      if (!(await orUnavailable(this.storage.findFile(file.id)))) {
+        await this.quota.checkBytes(user.id, file.fileSize);
+      }
       await this.storage.saveFile({
         ...file,
         roomId: room.id,
@@ -64,7 +70,10 @@ export class Attachments {
       });
     } catch (error) {
       // Recorded by an earlier attempt whose message did not get through.
-      if (!(error instanceof ConflictError)) throw error;
+      if (!(error instanceof ConflictError)) {
+        await this.discard(file);
+        throw error;
+      }
     }
     let posted: { message: ChatMessage; created: boolean };
     try {

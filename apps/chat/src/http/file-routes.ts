@@ -66,8 +66,10 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
         'Send the file as multipart/form-data, field "file".',
       );
     }
-    if (Number(request.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD)
-      throw live.uploads.tooLarge();
+    const length = Number(request.headers['content-length']) || 0;
+    if (length > maxBytes + MULTIPART_OVERHEAD) throw live.uploads.tooLarge();
+    // The file is a little smaller than the request: a fair early check; the exact one follows.
+    await live.quota.admit(user.id, Math.max(0, length - MULTIPART_OVERHEAD));
 
     live.uploads.reserveSlot(user.id);
     const id = randomUUID();

@@ -21,7 +21,7 @@ import type { LiveFeatures } from '../live-features.ts';
 import type { Storage } from '../storage/storage.ts';
 import { bearerAuthentication } from './authenticate.ts';
 import { fileRoutes } from './file-routes.ts';
-import { HttpError, replyWithError } from './http-error.ts';
+import { HTTP_STATUS, HttpError, replyWithError } from './http-error.ts';
 import { notificationRoutes, sendNotificationRoute } from './notification-routes.ts';
 import { pushRoutes, vapidKeyRoute } from './push-routes.ts';
 import { receiptRoutes } from './receipt-routes.ts';
@@ -57,22 +57,16 @@ export const liveApi: FastifyPluginAsync<LiveApiDeps> = async (app, deps) => {
   );
 };
 
-const STATUS_OF: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.AUTHENTICATION_FAILED]: 401,
-  [ErrorCode.PERMISSION_DENIED]: 403,
-  [ErrorCode.CHANNEL_NOT_FOUND]: 404,
-  [ErrorCode.NOT_FOUND]: 404,
-  [ErrorCode.MESSAGE_TOO_LARGE]: 413,
-  [ErrorCode.RATE_LIMIT_EXCEEDED]: 429,
-  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
-  [ErrorCode.INVALID_MESSAGE]: 400,
-};
-
 function replyWithLiveError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof WsError) {
-    const status = STATUS_OF[error.code] ?? 500;
     return replyWithError(
-      new HttpError(status, error.code, error.message, error.details.field, error.details.retryAfter),
+      new HttpError(
+        HTTP_STATUS[error.code],
+        error.code,
+        error.message,
+        error.details.field,
+        error.details.retryAfter,
+      ),
       request,
       reply,
     );

@@ -3,21 +3,36 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Room, Storage } from '../storage/storage.ts';
 import { ConflictError } from '../storage/storage.ts';
 import { currentUser } from './authenticate.ts';
-import { forbidden, invalidInput, notFound } from './http-error.ts';
-import { DIRECT_SLUG_PREFIX, newRoom, userByName } from './input-schemas.ts';
+import { forbidden, invalidInput, notFound, tooManyRequests } from './http-error.ts';
+import { DIRECT_SLUG_PREFIX, listQuery, newRoom, userByName } from './input-schemas.ts';
 import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
 import { freshRoomJson, roomJson } from './room-json.ts';
 import { memberRoom, visibleRoom } from './room-params.ts';
 
-export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, rooms }) => {
+export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
+  const { storage, rooms, rateLimiter, roomsPerHour } = deps;
   api.get('/rooms/', async (request) => {
-    const rooms = await storage.roomsOf(currentUser(request).userId);
-    return rooms.map(roomJson);
+    const { after_id, limit } = parseInput(listQuery, request.query);
+    // One extra row tells whether another page exists, so the last page says null.
+    const rows = await storage.roomsOf(currentUser(request).userId, after_id ?? null, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      rooms: page.map(roomJson),
+      next_after_id: rows.length > limit ? page[page.length - 1]!.id : null,
+    };
   });
 
   api.post('/rooms/', async (request, reply) => {
     const input = parseInput(newRoom, request.body);
+    if (rateLimiter && roomsPerHour) {
+      const decision = await rateLimiter.hit(
+        `rooms-created:${currentUser(request).userId}`,
+        roomsPerHour,
+        3600,
+      );
+      if (!decision.allowed) throw tooManyRequests(decision.retryAfterSeconds, 'new rooms');
+    }
     const room = await storage.createRoom({
       slug: input.slug,
       name: input.name,
@@ -95,6 +110,7 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, r
 };
 
 async function summaryFor(storage: Storage, userId: number, room: Room) {
-  const summary = (await storage.roomsOf(userId)).find((r) => r.id === room.id);
+  // The page that starts at this room's id holds just this room, if the user is in it.
+  const [summary] = (await storage.roomsOf(userId, room.id - 1, 1)).filter((r) => r.id === room.id);
   return summary ? roomJson(summary) : freshRoomJson(room);
 }

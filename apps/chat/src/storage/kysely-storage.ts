@@ -235,7 +235,7 @@ export class KyselyStorage implements Storage {
   }
 
   /** Unread counts others' messages after the member's last read seq; deleted ones no longer count. */
-  async roomsOf(userId: number): Promise<RoomSummary[]> {
+  async roomsOf(userId: number, afterId: number | null, limit: number): Promise<RoomSummary[]> {
     const rows = await this.db
       .selectFrom('room_members as rm')
       .innerJoin('rooms as r', 'r.id', 'rm.room_id')
@@ -252,7 +252,9 @@ export class KyselyStorage implements Storage {
           .as('unread'),
       )
       .where('rm.user_id', '=', userId)
+      .$if(afterId !== null, (qb) => qb.where('r.id', '>', afterId!))
       .orderBy('r.id')
+      .limit(pageSize(limit))
       .execute();
     return rows.map((row) => ({
       ...toRoom(row),
@@ -427,12 +429,13 @@ export class KyselyStorage implements Storage {
     return member.last_read_seq;
   }
 
-  async readPositions(roomId: number, limit: number): Promise<ReadPosition[]> {
+  async readPositions(roomId: number, afterUserId: number | null, limit: number): Promise<ReadPosition[]> {
     const rows = await this.db
       .selectFrom('room_members as rm')
       .innerJoin('users as u', 'u.id', 'rm.user_id')
       .select(['u.id', 'u.username', 'u.avatar', 'rm.last_read_seq'])
       .where('rm.room_id', '=', roomId)
+      .$if(afterUserId !== null, (qb) => qb.where('u.id', '>', afterUserId!))
       .orderBy('u.id')
       .limit(pageSize(limit))
       .execute();
@@ -615,6 +618,15 @@ export class KyselyStorage implements Storage {
         createdAt: row.created_at,
       }
     );
+  }
+
+  async uploadedBytes(userId: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('files')
+      .select((eb) => eb.fn.sum<number | string | null>('file_size').as('bytes'))
+      .where('uploader_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    return Number(row.bytes ?? 0);
   }
 
   async deleteFile(id: string): Promise<void> {

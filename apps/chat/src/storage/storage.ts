@@ -148,7 +148,8 @@ export interface Storage {
   /** False when the user was not a member. */
   removeMember(roomId: number, userId: number): Promise<boolean>;
   isMember(roomId: number, userId: number): Promise<boolean>;
-  roomsOf(userId: number): Promise<RoomSummary[]>;
+  /** The user's rooms with id > afterId, lowest id first, at most `limit`. */
+  roomsOf(userId: number, afterId: number | null, limit: number): Promise<RoomSummary[]>;
   memberIds(roomId: number): Promise<number[]>;
   /** Users sharing at least one room with userId (excluding userId). */
   roomPeers(userId: number): Promise<number[]>;
@@ -169,8 +170,8 @@ export interface Storage {
 
   // read receipts
   markRoomRead(roomId: number, userId: number, seq: number): Promise<number>; // returns the stored (max) seq
-  /** Every member's last read seq, lowest user id first, at most `limit`. */
-  readPositions(roomId: number, limit: number): Promise<ReadPosition[]>;
+  /** Members' last read seq, lowest user id first, user ids above afterUserId, at most `limit`. */
+  readPositions(roomId: number, afterUserId: number | null, limit: number): Promise<ReadPosition[]>;
 
   // notifications
   createNotification(input: NewNotification): Promise<Notification>;
@@ -197,6 +198,8 @@ export interface Storage {
   // files
   saveFile(file: StoredFile): Promise<void>;
   findFile(id: string): Promise<StoredFile | undefined>;
+  /** Bytes of every file the user uploaded. */
+  uploadedBytes(userId: number): Promise<number>;
   /** Forgets a file record (one attached to nothing); no error if there is none. */
   deleteFile(id: string): Promise<void>;
 

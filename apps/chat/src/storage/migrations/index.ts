@@ -6,6 +6,7 @@ import type { Migration, MigrationProvider } from 'kysely';
 import { initialSchema } from './0001-initial-schema.ts';
 import { accountStanding } from './0002-account-standing.ts';
 import { notificationSources } from './0003-notification-sources.ts';
+import { filesByUploader } from './0004-files-by-uploader.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -16,6 +17,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0001-initial-schema': initialSchema(dialect),
         '0002-account-standing': accountStanding(),
         '0003-notification-sources': notificationSources(),
+        '0004-files-by-uploader': filesByUploader(),
       };
     },
   };
