@@ -12,7 +12,6 @@
  * Errors are `{error, code}` like the rest of the API; a refusal from a live-feature service
  * (a WsError) keeps its code and gets the matching HTTP status.
  */
-import { ErrorCode } from '@switchboard/protocol';
 import { WsError } from '@switchboard/server';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Revocations } from '../auth/revocations.ts';
