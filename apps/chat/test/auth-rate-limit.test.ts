@@ -5,6 +5,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
+import { trustedProxies } from '../src/http/trusted-proxies.ts';
 import { ChatFixture, testEnv } from './support/chat-fixture.ts';
 
 const PASSWORD = 'password123';
@@ -85,6 +86,15 @@ describe('sign-in and sign-up limits', () => {
     await expectRefused(await signIn('VICTIM', PASSWORD, address()));
     // Other accounts are not affected.
     expect((await signIn('bystander', PASSWORD, address())).status).toBe(200);
+  });
+
+  it('matches peers against TRUST_PROXY addresses and ranges, IPv4-mapped ones included', () => {
+    const trusted = trustedProxies(['127.0.0.1', '10.0.0.0/8', 'fd00::/8']);
+    for (const peer of ['127.0.0.1', '::ffff:127.0.0.1', '10.1.2.3', 'fd12::1'])
+      expect([peer, trusted(peer)]).toEqual([peer, true]);
+    for (const peer of ['127.0.0.2', '11.0.0.1', '::1', 'fe80::1', '', 'garbage'])
+      expect([peer, trusted(peer)]).toEqual([peer, false]);
+    expect(trustedProxies([])('127.0.0.1')).toBe(false);
   });
 
   it('refuses a bad TRUST_PROXY at start-up, naming the variable', () => {

@@ -60,7 +60,14 @@ describe('per-user limits', () => {
       pages++;
     }
     expect([seen, pages]).toEqual([slugs, 3]);
-    for (const bad of ['limit=0', 'limit=201', 'limit=x', 'after_id=-1']) {
+    for (const bad of [
+      'limit=0',
+      'limit=201',
+      'limit=x',
+      'after_id=-1',
+      'after_id=2147483648',
+      'after_id=1e400',
+    ]) {
       const answer = await live.call('GET', `/api/rooms/?${bad}`, { token: alice.access });
       expect([bad, answer.status, answer.body.code]).toEqual([bad, 400, 'INVALID_MESSAGE']);
     }

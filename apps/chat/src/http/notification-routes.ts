@@ -10,17 +10,18 @@ import { z } from 'zod';
 import { InvalidTokenError, type TokenUser } from '../auth/tokens.ts';
 import { currentUser } from './authenticate.ts';
 import { forbidden, notFound, unauthenticated } from './http-error.ts';
+import { cursor } from './input-schemas.ts';
 import type { LiveApiDeps } from './live-api.ts';
 import { parseInput } from './parse-input.ts';
 
 const MAX_PAGE = 100;
 
 const listQuery = z.object({
-  before_id: z.coerce.number().int().positive().optional(),
+  before_id: cursor.positive().optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
 });
 
-const idParams = z.object({ id: z.coerce.number().int().positive() });
+const idParams = z.object({ id: cursor.positive() });
 
 /**
  * A link the web app may follow: a path on this site, or an absolute http(s) URL (opened in a new
