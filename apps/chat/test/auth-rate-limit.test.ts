@@ -3,10 +3,14 @@
  * The address is the socket's own unless the request came from a proxy listed in TRUST_PROXY:
  * a client cannot reset its allowance by sending a new X-Forwarded-For with every request.
  */
+import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config.ts';
 import { trustedProxies } from '../src/http/trusted-proxies.ts';
 import { ChatFixture, testEnv } from './support/chat-fixture.ts';
+import { freshDatabase, REDIS_URL, servicesAvailable } from './support/services.ts';
+
+const scaledOut = await servicesAvailable('the shared sign-in limit case', ['postgres', 'redis']);
 
 const PASSWORD = 'password123';
 
@@ -106,4 +110,35 @@ describe('sign-in and sign-up limits', () => {
       '::1',
     ]);
   });
+
+  it.skipIf(!scaledOut)(
+    'counts failed sign-ins on every node together when the limiter is Redis',
+    async () => {
+      const database = await freshDatabase('sb_signin');
+      const env = {
+        DATABASE_URL: database.url,
+        REDIS_URL,
+        REDIS_PREFIX: `sbtest:${randomBytes(4).toString('hex')}:`,
+        AUTH_RATE_LIMIT: '100',
+        SIGNIN_FAILURE_LIMIT: '4',
+      };
+      const nodes = [await ChatFixture.start(env), await ChatFixture.start(env)];
+      try {
+        const on = (node: ChatFixture, username: string, password: string) =>
+          fetch(`${node.server.url}/api/token/`, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ username, password }),
+          });
+        const victim = await nodes[0]!.signUp('victim');
+        // Two failures per node: each node alone would still allow two more.
+        for (let i = 0; i < 4; i++)
+          expect((await on(nodes[i % 2]!, victim.username, `guess-${i}`)).status).toBe(401);
+        for (const node of nodes) await expectRefused(await on(node, victim.username, victim.password));
+      } finally {
+        for (const node of nodes) await node.close();
+        await database.drop();
+      }
+    },
+  );
 });
