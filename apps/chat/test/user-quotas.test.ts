@@ -36,6 +36,21 @@ describe('per-user limits', () => {
     expect(Number(refused.headers.get('retry-after'))).toBeGreaterThan(3000);
     expect(await refused.json()).toMatchObject({ code: 'RATE_LIMIT_EXCEEDED' });
     expect(await live.server.storage.findRoom('one-too-many')).toBeUndefined();
+    // A new direct room counts too; one that exists already does not.
+    const carol = await live.signUp('carol');
+    const direct = await live.call('POST', '/api/direct/', {
+      token: alice.access,
+      body: { username: carol.username },
+    });
+    expect(direct).toMatchObject({ status: 429, body: { code: 'RATE_LIMIT_EXCEEDED' } });
+    expect(
+      (await live.call('POST', '/api/direct/', { token: bob.access, body: { username: alice.username } }))
+        .status,
+    ).toBe(201);
+    expect(
+      (await live.call('POST', '/api/direct/', { token: alice.access, body: { username: bob.username } }))
+        .status,
+    ).toBe(200);
     await live.api.createRoom(bob);
   });
 

@@ -12,6 +12,12 @@ import { memberRoom, visibleRoom } from './room-params.ts';
 
 export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
   const { storage, rooms, rateLimiter, roomsPerHour } = deps;
+  /** Rooms a user creates (named or direct) per rolling hour: a script cannot fill the database. */
+  const countNewRoom = async (userId: number) => {
+    if (!rateLimiter || !roomsPerHour) return;
+    const decision = await rateLimiter.hit(`rooms-created:${userId}`, roomsPerHour, 3600);
+    if (!decision.allowed) throw tooManyRequests(decision.retryAfterSeconds, 'new rooms');
+  };
   api.get('/rooms/', async (request) => {
     const { after_id, limit } = parseInput(listQuery, request.query);
     // One extra row tells whether another page exists, so the last page says null.
@@ -25,14 +31,7 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
 
   api.post('/rooms/', async (request, reply) => {
     const input = parseInput(newRoom, request.body);
-    if (rateLimiter && roomsPerHour) {
-      const decision = await rateLimiter.hit(
-        `rooms-created:${currentUser(request).userId}`,
-        roomsPerHour,
-        3600,
-      );
-      if (!decision.allowed) throw tooManyRequests(decision.retryAfterSeconds, 'new rooms');
-    }
+    await countNewRoom(currentUser(request).userId);
     const room = await storage.createRoom({
       slug: input.slug,
       name: input.name,
@@ -86,6 +85,7 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
     let room = await storage.findRoom(slug);
     let created = false;
     if (!room) {
+      await countNewRoom(me.userId);
       try {
         room = await storage.createRoom({
           slug,
