@@ -36,12 +36,14 @@ import { chatConsumer } from './consumers/chat-consumer.ts';
 import { notificationsConsumer } from './consumers/notifications-consumer.ts';
 import { statusConsumer } from './consumers/status-consumer.ts';
 import { liveApi } from './http/live-api.ts';
+import { metricsRoute } from './http/metrics-route.ts';
 import { restApi } from './http/rest-api.ts';
 import {
   CONNECTIONS_CHECKING_INTERVAL_MS,
   guardSlowClients,
   SLOW_CLIENT_LIMITS,
 } from './http/slow-client-guard.ts';
+import { trustedProxies } from './http/trusted-proxies.ts';
 import { LiveFeatures } from './live-features.ts';
 import { registerRedisMetrics } from './redis-metrics.ts';
 import { openStorage } from './storage/open-storage.ts';
@@ -52,6 +54,8 @@ export interface ChatServer {
   url: string;
   port: number;
   http: FastifyInstance;
+  /** `http://host:port/metrics` when METRICS_PORT serves it apart from the app port. */
+  metricsUrl: string | undefined;
   switchboard: Switchboard;
   storage: Storage;
   layer: ChannelLayer;
@@ -92,6 +96,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     rooms,
     presenceStore: presence,
     roomPresenceStore: roomPresence,
+    rateLimiter,
     logger,
   });
 
@@ -140,12 +145,15 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
 
   // Request lines are noise at this volume; HTTP warnings and errors still reach the log.
   const httpLogger = logger.child({ component: 'http' }, { level: 'warn' }) as FastifyBaseLogger;
+  // X-Forwarded-For is believed only from the configured proxies: from anyone else it would let
+  // a client pick the address its sign-in attempts are counted against.
+  const trustProxy = config.trustProxy.length > 0 ? config.trustProxy : false;
   const http = Fastify({
     loggerInstance: httpLogger,
-    trustProxy: true,
+    trustProxy,
     http: { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
   });
-  guardSlowClients(http.server, { ...SLOW_CLIENT_LIMITS, isTrustedProxy: () => false });
+  guardSlowClients(http.server, { ...SLOW_CLIENT_LIMITS, isTrustedProxy: trustedProxies(config.trustProxy) });
   switchboard.attach(http.server);
   await http.register(restApi, {
     storage,
@@ -155,13 +163,13 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     adminUsers: config.adminUsers,
     rateLimiter,
     authAttemptsPerMinute: config.authAttemptsPerMinute,
+    signInFailures: config.signInFailures,
+    roomsPerHour: config.roomsPerHour,
     maxMessageLength: config.maxMessageLength,
   });
   await http.register(liveApi, { storage, tokens, revocations, live });
-  http.get('/metrics', async (_request, reply) => {
-    reply.type(switchboard.metrics.registry.contentType);
-    return switchboard.metrics.registry.metrics();
-  });
+  const metricsHttp = config.metrics.port === undefined ? http : Fastify({ loggerInstance: httpLogger });
+  metricsRoute(metricsHttp, switchboard.metrics.registry, config.metrics.token);
   http.get('/asyncapi.json', async () => chatAsyncApi(switchboard));
   http.get('/healthz', async () => ({ status: 'ok' }));
   http.get('/readyz', async (_request, reply) => {
@@ -172,9 +180,14 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   await serveWebApp(http, config.webDist ?? DEFAULT_WEB_DIST);
 
   await http.listen({ port: config.port, host: config.host });
-  const address = http.server.address();
-  const port = typeof address === 'object' && address ? address.port : config.port;
-  const url = `http://${config.host.includes(':') ? `[${config.host}]` : config.host}:${port}`;
+  const port = listeningPort(http);
+  const host = config.host.includes(':') ? `[${config.host}]` : config.host;
+  const url = `http://${host}:${port}`;
+  let metricsUrl: string | undefined;
+  if (metricsHttp !== http) {
+    await metricsHttp.listen({ port: config.metrics.port, host: config.host });
+    metricsUrl = `http://${host}:${listeningPort(metricsHttp)}/metrics`;
+  }
   logger.info(
     { url, storage: storage.dialect, layer: config.redisUrl ? 'redis' : 'memory' },
     'switchboard chat server listening',
@@ -185,6 +198,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     url,
     port,
     http,
+    metricsUrl,
     switchboard,
     storage,
     layer,
@@ -197,6 +211,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
         await switchboard.close();
         revocations.close();
         await http.close();
+        if (metricsHttp !== http) await metricsHttp.close();
         await live.close();
         await layer.close();
         await presence.close();
@@ -244,6 +259,11 @@ async function connectScaleOut(config: Config, logger: Logger, onRestored: () =>
     presence: presence as PresenceStore,
     roomPresence: roomPresence as PresenceStore,
   };
+}
+
+function listeningPort(server: FastifyInstance): number {
+  const address = server.server.address();
+  return typeof address === 'object' && address ? address.port : 0;
 }
 
 function layerReady(layer: ChannelLayer): boolean {

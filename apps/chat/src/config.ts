@@ -3,14 +3,38 @@
  * start-up with a message that names the variable.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { join, resolve } from 'node:path';
 import { z } from 'zod';
+import { makePrivateDir, PRIVATE_FILE_MODE } from './data-dir.ts';
 import { type LiveConfig, liveConfig, liveEnv } from './live-config.ts';
 
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const seconds = z.coerce.number().nonnegative();
+
+/** An IPv4/IPv6 address, optionally with a CIDR prefix length (`10.0.0.0/8`, `::1`). */
+function isAddressOrCidr(item: string): boolean {
+  const [address = '', prefix, extra] = item.split('/');
+  const version = isIP(address);
+  if (version === 0 || extra !== undefined) return false;
+  if (prefix === undefined) return true;
+  return /^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128);
+}
+
+const addressList = z
+  .string()
+  .default('')
+  .transform((raw) =>
+    raw
+      .split(',')
+      .map((item) => item.trim())
+      .filter(Boolean),
+  )
+  .refine((items) => items.every(isAddressOrCidr), {
+    message: 'must be comma-separated IP addresses or CIDR ranges (e.g. 127.0.0.1,10.0.0.0/8)',
+  });
 
 const schema = z.object({
   PORT: port.default(8000),
@@ -64,6 +88,17 @@ const schema = z.object({
   ADMIN_USERS: z.string().default(''),
   MAX_UPLOAD_BYTES: positiveInt.default(25 * 1024 * 1024),
   AUTH_RATE_LIMIT: positiveInt.default(30),
+  /** Failed sign-ins per username per window, from any address. */
+  SIGNIN_FAILURE_LIMIT: positiveInt.default(10),
+  SIGNIN_FAILURE_WINDOW_SECONDS: positiveInt.default(15 * 60),
+  /** Proxies whose X-Forwarded-For is believed; anyone else's is ignored (default: nobody's). */
+  TRUST_PROXY: addressList,
+  /** Rooms one user may create per rolling hour. */
+  ROOMS_PER_HOUR: positiveInt.default(50),
+  /** Bearer token /metrics requires; unset = /metrics is open on its port. */
+  METRICS_TOKEN: z.string().min(32, 'must be at least 32 characters').optional(),
+  /** Serve /metrics on this port (on HOST) instead of the app port. */
+  METRICS_PORT: port.optional(),
   /** Serves apps/web/dist at / when present. */
   WEB_DIST: z.string().optional(),
 });
@@ -96,6 +131,12 @@ export interface Config {
   maxUploadBytes: number;
   /** Sign-in / sign-up / refresh attempts per client address per minute. */
   authAttemptsPerMinute: number;
+  /** Failed sign-ins per username per window, whatever the address. */
+  signInFailures: { limit: number; windowSeconds: number };
+  /** Proxy addresses / CIDRs whose X-Forwarded-For names the client; empty = trust none. */
+  trustProxy: string[];
+  roomsPerHour: number;
+  metrics: { token: string | undefined; port: number | undefined };
   webDist: string | undefined;
   /** Presence, typing, notifications, uploads, Web Push. */
   live: LiveConfig;
@@ -138,6 +179,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       .filter(Boolean),
     maxUploadBytes: e.MAX_UPLOAD_BYTES,
     authAttemptsPerMinute: e.AUTH_RATE_LIMIT,
+    signInFailures: { limit: e.SIGNIN_FAILURE_LIMIT, windowSeconds: e.SIGNIN_FAILURE_WINDOW_SECONDS },
+    trustProxy: e.TRUST_PROXY,
+    roomsPerHour: e.ROOMS_PER_HOUR,
+    metrics: { token: e.METRICS_TOKEN, port: e.METRICS_PORT },
     webDist: e.WEB_DIST,
     live: liveConfig(e),
   };
@@ -172,9 +217,9 @@ function developmentSecret(dataDir: string): { value: string; generated: true } 
   try {
     return { value: readFileSync(file, 'utf8').trim(), generated: true };
   } catch {
-    mkdirSync(dataDir, { recursive: true });
+    makePrivateDir(dataDir);
     const value = randomBytes(48).toString('base64url');
-    writeFileSync(file, `${value}\n`, { mode: 0o600 });
+    writeFileSync(file, `${value}\n`, { mode: PRIVATE_FILE_MODE });
     return { value, generated: true };
   }
 }

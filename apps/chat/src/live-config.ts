@@ -60,6 +60,10 @@ export const liveEnv = z
     UPLOAD_CHUNK_BYTES: positiveInt.default(512 * 1024),
     /** Comma-separated MIME types accepted for uploads; `type/*` or a trailing `*` matches a prefix. */
     UPLOAD_ALLOWED_TYPES: z.string().min(1).default(DEFAULT_UPLOAD_TYPES),
+    /** Bytes of uploaded files one user may have stored in all (HTTP and socket uploads). */
+    UPLOAD_QUOTA_BYTES: positiveInt.default(1024 ** 3),
+    /** Uploads one user may start per rolling minute (HTTP and socket). */
+    UPLOADS_PER_MINUTE: positiveInt.default(20),
     /** Unfinished uploads one user may have at a time (per node). */
     UPLOAD_MAX_PENDING: positiveInt.default(3),
     /** An upload that receives no chunk for this long is abandoned and its partial file deleted. */
@@ -107,6 +111,8 @@ export interface LiveConfig {
     allowedTypes: string[];
     maxPending: number;
     expirySeconds: number;
+    quotaBytes: number;
+    perMinute: number;
   };
   notifyRoomMaxMembers: number;
   push: {
@@ -129,6 +135,8 @@ export function liveConfig(e: LiveEnv): LiveConfig {
       allowedTypes: list(e.UPLOAD_ALLOWED_TYPES),
       maxPending: e.UPLOAD_MAX_PENDING,
       expirySeconds: e.UPLOAD_EXPIRY_SECONDS,
+      quotaBytes: e.UPLOAD_QUOTA_BYTES,
+      perMinute: e.UPLOADS_PER_MINUTE,
     },
     notifyRoomMaxMembers: e.NOTIFY_ROOM_MAX_MEMBERS,
     push: {

@@ -6,7 +6,7 @@
 import { readFileSync } from 'node:fs';
 import type { ChatMessage } from '@switchboard/protocol';
 import type { PresenceStore } from '@switchboard/redis';
-import type { ChannelLayer } from '@switchboard/server';
+import type { ChannelLayer, RateLimiter } from '@switchboard/server';
 import type { Logger } from 'pino';
 import type { Author, ChatRooms } from './chat/chat-rooms.ts';
 import { ReadReceipts } from './chat/read-receipts.ts';
@@ -14,6 +14,7 @@ import type { Config } from './config.ts';
 import { Attachments, type Caption } from './files/attachments.ts';
 import { ChunkedUploads } from './files/chunked-uploads.ts';
 import { FileStore } from './files/file-store.ts';
+import { UploadQuota } from './files/upload-quota.ts';
 import { Notifications } from './notifications/notifications.ts';
 import { RoomActivity } from './notifications/room-activity.ts';
 import { PresenceTracker } from './presence/presence-tracker.ts';
@@ -35,6 +36,8 @@ export interface LiveDeps {
   presenceStore: PresenceStore;
   /** A second store (own namespace) counting chat sockets per (room, user). */
   roomPresenceStore: PresenceStore;
+  /** Uploads per user per minute; shared across nodes when it is Redis. */
+  rateLimiter: RateLimiter;
   logger: Logger;
 }
 
@@ -48,6 +51,7 @@ export class LiveFeatures {
   readonly files: FileStore;
   readonly uploads: ChunkedUploads<Caption>;
   readonly attachments: Attachments;
+  readonly quota: UploadQuota;
   readonly typing: TypingTiming;
   readonly serviceToken: string | undefined;
 
@@ -95,6 +99,7 @@ export class LiveFeatures {
       live.notifyRoomMaxMembers,
       log,
     );
+    rooms.listen((event) => this.activity.roomChanged(event));
 
     this.files = new FileStore(config.dataDir);
     const chunkBytes = Math.min(
@@ -108,7 +113,11 @@ export class LiveFeatures {
       maxPending: live.upload.maxPending,
       expiryMs: live.upload.expirySeconds * 1000,
     });
-    this.attachments = new Attachments(storage, rooms, config.maxMessageLength);
+    this.quota = new UploadQuota(storage, deps.rateLimiter, {
+      quotaBytes: live.upload.quotaBytes,
+      perMinute: live.upload.perMinute,
+    });
+    this.attachments = new Attachments(storage, rooms, this.files, this.quota, config.maxMessageLength);
     this.typing = {
       throttleMs: live.typing.throttleSeconds * 1000,
       timeoutMs: live.typing.timeoutSeconds * 1000,

@@ -156,14 +156,14 @@ describe('authorisation', () => {
   it('keeps a private room closed to everyone but invited members', async () => {
     const room = await chat.room(alice, [], { private: true });
     const join = await chat.api.call('POST', `/api/rooms/${room}/join/`, { token: bob.access });
-    expect(join).toMatchObject({ status: 403, body: { code: 'PERMISSION_DENIED' } });
-    await expectRefused(await chat.connect(bob, room), 'PERMISSION_DENIED', 4403);
+    expect(join).toMatchObject({ status: 404, body: { code: 'CHANNEL_NOT_FOUND' } });
+    await expectRefused(await chat.connect(bob, room), 'CHANNEL_NOT_FOUND', 4404);
 
     const host = await chat.enter(alice, room);
     const secret = await host.request({ type: 'chat_message', message: 'members only' });
     expect(secret.type).toBe('ack');
     const history = await chat.api.call('GET', `/api/rooms/${room}/messages/`, { token: bob.access });
-    expect(history).toMatchObject({ status: 403, body: { code: 'PERMISSION_DENIED' } });
+    expect(history).toMatchObject({ status: 404, body: { code: 'CHANNEL_NOT_FOUND' } });
     expect(JSON.stringify(history.body)).not.toContain('members only');
 
     await chat.api.invite(alice, room, bob);

@@ -149,15 +149,31 @@ describe('notifications', () => {
     ).toBe(401);
     expect(await notify({ id: 999_999 })).toMatchObject({ status: 404, body: { code: 'NOT_FOUND' } });
     expect(await notify(alice, { title: '' })).toMatchObject({ status: 400, body: { field: 'title' } });
-    expect(await notify(alice, { url: 'javascript:alert(1)' })).toMatchObject({
-      status: 400,
-      body: { field: 'url' },
-    });
+    // Anything a browser would resolve to another origin than the path it looks like.
+    for (const url of [
+      'javascript:alert(1)',
+      '/\\evil.example/',
+      '//evil.example/',
+      '/\t/evil.example/',
+      '/\n/evil.example/',
+      ' /rooms',
+      'evil.example/x',
+      'https://evil .example/',
+      'https://evil.example\\@good.example/',
+    ]) {
+      expect([url, await notify(alice, { url })]).toMatchObject([
+        url,
+        { status: 400, body: { field: 'url' } },
+      ]);
+    }
     expect(await notify(alice, { username: alice.username })).toMatchObject({
       status: 400,
       body: { field: 'user_id' },
     });
     expect(await live.server.storage.unreadNotificationCount(alice.id)).toBe(2);
+    for (const url of ['/#/rooms/a%20b', '/a\\b?x=1', 'https://ci.example.com/build/1?x=y#z']) {
+      expect([url, (await notify(alice, { url })).status]).toEqual([url, 201]);
+    }
   });
 
   it('notifies members not connected to the room of a new message, once until they read it', async () => {

@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { importJWK, jwtVerify } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_PUSH_SUBSCRIPTIONS } from '../src/http/push-routes.ts';
 import { type LiveFixture, startLive } from './live-support.ts';
 import type { ChatUser } from './support/chat-api.ts';
 
@@ -133,6 +134,14 @@ describe('Web Push', () => {
     (await live.call('GET', '/api/push/subscriptions/', { token: user.access })).body.subscriptions.map(
       (s: { endpoint: string }) => s.endpoint,
     );
+
+  it('keeps at most MAX_PUSH_SUBSCRIPTIONS per user, dropping the oldest', async () => {
+    const user = await live.signUp('many');
+    const endpoints: string[] = [];
+    for (let i = 0; i <= MAX_PUSH_SUBSCRIPTIONS; i++)
+      endpoints.push((await subscribe(user, `/push/many-${i}`)).endpoint);
+    expect(await mySubscriptions(user)).toEqual(endpoints.slice(1));
+  });
 
   it('publishes the VAPID public key', async () => {
     const answer = await live.call('GET', '/api/push/vapid-public-key');

@@ -96,7 +96,8 @@ describe('online status', () => {
   it('counts chat and notification sockets as presence, across devices', async () => {
     const { alice, bob } = await trio();
     const bobStatus = await live.status(bob);
-    const slug = (await live.api.call('GET', '/api/rooms/', { token: alice.access })).body[0].slug as string;
+    const slug = (await live.api.call('GET', '/api/rooms/', { token: alice.access })).body.rooms[0]
+      .slug as string;
 
     const chat = await live.chat.enter(alice, slug);
     expect(await nextStatusOf(bobStatus.client, alice)).toMatchObject({

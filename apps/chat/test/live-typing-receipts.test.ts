@@ -119,7 +119,7 @@ describe('read receipts', () => {
   }
 
   const roomSummary = async (user: ChatUser, slug: string) =>
-    (await live.call('GET', '/api/rooms/', { token: user.access })).body.find(
+    (await live.call('GET', '/api/rooms/', { token: user.access })).body.rooms.find(
       (r: { slug: string }) => r.slug === slug,
     );
 

@@ -111,6 +111,28 @@ describe.skipIf(chromiumMissing)('live features in the web app', () => {
     await alicePage.getByRole('button', { name: 'Mark all read' }).click();
     await expect.poll(() => alicePage.getByTestId('notification-count').count()).toBe(0);
 
+    // A link the browser resolves to another host (a row stored before the server refused such
+    // links) is opened as another site in a new tab, never followed in this one.
+    await live.server.live.notifications.send({
+      userId: alice.id,
+      title: 'Old link',
+      message: '',
+      category: 'system',
+      url: '/\\evil.example/',
+    });
+    const popup = alicePage.waitForEvent('popup');
+    await alicePage.getByText('Old link').click();
+    await (await popup).close();
+    expect(alicePage.url()).toBe(`${live.server.url}/#/rooms/${slug}`);
+
+    // A mention's text leaves Bob's open bell when Alice deletes the message.
+    await bobPage.getByTestId('notification-bell').click();
+    const aliceSocket = await live.chat.enter(alice, slug);
+    const posted = await aliceSocket.request({ type: 'chat_message', message: `@${bob.username} pin 4711` });
+    await bobPage.getByText(`@${bob.username} pin 4711`).first().waitFor();
+    await aliceSocket.request({ type: 'delete_message', message_id: posted.message_id });
+    await expect.poll(() => bobPage.locator('.notification-panel').getByText('pin 4711').count()).toBe(0);
+
     // Web Push: the switch in the panel registers the service worker and subscribes, or says why
     // not (headless Chromium refuses push subscriptions: the person is told why, not left guessing).
     const toggle = alicePage.getByTestId('push-toggle');

@@ -309,7 +309,8 @@ describe('rooms', () => {
       last_read_seq: 0,
     });
     const mine = await call('GET', '/api/rooms/', { token: alice.access });
-    expect(mine.body.map((r: { slug: string }) => r.slug)).toEqual([slug]);
+    expect(mine.body.rooms.map((r: { slug: string }) => r.slug)).toEqual([slug]);
+    expect(mine.body.next_after_id).toBeNull();
     expectError(
       await call('POST', '/api/rooms/', { token: alice.access, body: { slug, name: 'x' } }),
       409,
@@ -344,7 +345,7 @@ describe('rooms', () => {
       });
     }
     await storage.markRoomRead(room.id, alice.id, 1);
-    const [listed] = (await call('GET', '/api/rooms/', { token: alice.access })).body;
+    const [listed] = (await call('GET', '/api/rooms/', { token: alice.access })).body.rooms;
     expect(listed).toMatchObject({ slug: room.slug, last_seq: 3, unread: 2, last_read_seq: 1 });
   });
 
@@ -361,8 +362,8 @@ describe('rooms', () => {
 
     expectError(
       await call('POST', `/api/rooms/${closed.slug}/join/`, { token: bob.access }),
-      403,
-      'PERMISSION_DENIED',
+      404,
+      'CHANNEL_NOT_FOUND',
     );
     expect(await storage.isMember(closed.id, bob.id)).toBe(false);
     expectError(
@@ -386,8 +387,8 @@ describe('rooms', () => {
         token: bob.access,
         body: { username: carol.username },
       }),
-      403,
-      'PERMISSION_DENIED',
+      404,
+      'CHANNEL_NOT_FOUND',
     );
     const invited = await call('POST', `/api/rooms/${room.slug}/members/`, {
       token: alice.access,
@@ -442,7 +443,7 @@ describe('rooms', () => {
     await call('POST', `/api/rooms/${room.slug}/join/`, { token: bob.access });
     const left = await call('DELETE', `/api/rooms/${room.slug}/members/me/`, { token: bob.access });
     expect(left.status).toBe(204);
-    expect((await call('GET', '/api/rooms/', { token: bob.access })).body).toEqual([]);
+    expect((await call('GET', '/api/rooms/', { token: bob.access })).body.rooms).toEqual([]);
     expectError(
       await call('GET', `/api/rooms/${room.slug}/messages/`, { token: bob.access }),
       403,
@@ -476,8 +477,8 @@ describe('rooms', () => {
     expect(await storage.memberIds(room!.id)).toEqual([low, high]);
     expectError(
       await call('POST', `/api/rooms/${first.body.slug}/join/`, { token: carol.access }),
-      403,
-      'PERMISSION_DENIED',
+      404,
+      'CHANNEL_NOT_FOUND',
     );
 
     // Leaving does not lose the conversation: opening it again brings both back.

@@ -355,7 +355,7 @@ describe.skipIf(!available || !redisServerPresent)('chat nodes on a Redis Cluste
     await Promise.all([benOnB.waitForSeq(5), cidOnB.waitForSeq(5)]);
 
     // The master that carries this room's broadcasts dies; its replica takes over.
-    const rooms = (await a.api.call('GET', '/api/rooms/', { token: ann.access })).body as {
+    const rooms = (await a.api.call('GET', '/api/rooms/', { token: ann.access })).body.rooms as {
       id: number;
       slug: string;
     }[];

@@ -224,7 +224,8 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         expect(await storage.roomPeers(a.id)).toEqual([b.id, c.id]);
         expect(await storage.roomPeers(loner.id)).toEqual([]);
 
-        await storage.removeMember(room1.id, b.id);
+        expect(await storage.removeMember(room1.id, b.id)).toBe(true);
+        expect(await storage.removeMember(room1.id, b.id)).toBe(false);
         expect(await storage.isMember(room1.id, b.id)).toBe(false);
         expect(await storage.roomPeers(b.id)).toEqual([]);
         await expect(storage.addMember(room1.id, 999_999)).rejects.toBeInstanceOf(NotFoundError);
@@ -253,16 +254,16 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         const m3 = await storage.appendMessage(message(room.id, bob.id, 'three'));
         await storage.appendMessage(message(room.id, alice.id, 'mine'));
 
-        let rooms = await storage.roomsOf(alice.id);
+        let rooms = await storage.roomsOf(alice.id, null, 100);
         expect(rooms.map((r) => r.slug)).toEqual([room.slug, own.slug]);
         expect(rooms[0]).toMatchObject({ id: room.id, unread: 3, lastReadSeq: 0, lastSeq: 4 });
         expect(rooms[1]).toMatchObject({ unread: 0, lastSeq: 0 });
 
         await storage.markRoomRead(room.id, alice.id, m1.message.seq);
         await storage.deleteMessage(m3.message.id);
-        rooms = await storage.roomsOf(alice.id);
+        rooms = await storage.roomsOf(alice.id, null, 100);
         expect(rooms[0]).toMatchObject({ unread: 1, lastReadSeq: m1.message.seq });
-        expect((await storage.roomsOf(bob.id))[0]).toMatchObject({ unread: 1 });
+        expect((await storage.roomsOf(bob.id, null, 100))[0]).toMatchObject({ unread: 1 });
       });
     });
 
@@ -477,7 +478,7 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         expect(await storage.markRoomRead(room.id, alice.id, 2)).toBe(3);
         expect(await storage.markRoomRead(room.id, alice.id, 4)).toBe(4);
         expect(await storage.markRoomRead(room.id, alice.id, 1_000)).toBe(5);
-        expect((await storage.roomsOf(alice.id))[0]?.lastReadSeq).toBe(5);
+        expect((await storage.roomsOf(alice.id, null, 100))[0]?.lastReadSeq).toBe(5);
         await expect(storage.markRoomRead(room.id, stranger.id, 1)).rejects.toBeInstanceOf(NotFoundError);
         await expect(storage.markRoomRead(999_999, alice.id, 1)).rejects.toBeInstanceOf(NotFoundError);
       });
@@ -489,11 +490,12 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         const room = await roomWith(alice.id, bob.id);
         for (let i = 0; i < 3; i++) await storage.appendMessage(message(room.id, alice.id, `m${i}`));
         await storage.markRoomRead(room.id, bob.id, 2);
-        expect(await storage.readPositions(room.id, 10)).toEqual([
+        expect(await storage.readPositions(room.id, null, 10)).toEqual([
           { user: { id: alice.id, username: alice.username, avatar: null }, seq: 0 },
           { user: { id: bob.id, username: bob.username, avatar: null }, seq: 2 },
         ]);
-        expect(await storage.readPositions(room.id, 1)).toHaveLength(1);
+        const [first] = await storage.readPositions(room.id, null, 1);
+        expect(await storage.readPositions(room.id, first!.user.id, 10)).toHaveLength(1);
       });
     });
 
@@ -556,6 +558,56 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         expect(await storage.createNotificationsOnce([], content)).toEqual([]);
       });
 
+      it('rewrites the text of the notifications made from a message, or from a room for one user', async () => {
+        const [alice, bob] = [await user(), await user()];
+        const room = await roomWith(alice.id, bob.id);
+        const other = await roomWith(alice.id, bob.id);
+        const { message: posted } = await storage.appendMessage(message(room.id, alice.id, 'secret'));
+        const { message: elsewhere } = await storage.appendMessage(message(other.id, alice.id, 'kept'));
+        const from = (m: { id: number }, roomId: number) => ({ roomId, messageId: m.id });
+        const base = { title: 't', url: null };
+        const mention = await storage.createNotification({
+          ...base,
+          userId: bob.id,
+          message: 'secret',
+          category: 'mention',
+          source: from(posted, room.id),
+        });
+        const [coalesced] = await storage.createNotificationsOnce([alice.id, bob.id], {
+          ...base,
+          message: 'a: secret',
+          category: 'message',
+          source: from(posted, room.id),
+        });
+        const unrelated = await storage.createNotification({
+          ...base,
+          userId: bob.id,
+          message: 'kept',
+          category: 'mention',
+          source: from(elsewhere, other.id),
+        });
+        const service = await storage.createNotification({
+          ...base,
+          userId: bob.id,
+          message: 'm',
+          category: 'ci',
+        });
+
+        const retexted = await storage.retextNotifications(posted.id, 'mention', 'edited');
+        expect(retexted).toEqual([{ userId: bob.id, notification: { ...mention, message: 'edited' } }]);
+        expect(await storage.retextNotifications(posted.id, 'mention', 'edited')).toEqual([]);
+        const emptied = await storage.retextNotifications(posted.id, 'message', '');
+        expect(emptied.map((n) => n.userId).sort()).toEqual([alice.id, bob.id].sort((x, y) => x - y));
+        expect(emptied[0]!.notification.message).toBe('');
+
+        const redacted = await storage.redactRoomNotifications(room.id, bob.id);
+        expect(redacted).toEqual([{ userId: bob.id, notification: { ...mention, message: '' } }]);
+        const bobs = await storage.listNotifications(bob.id, null, 10);
+        expect(bobs.find((n) => n.id === unrelated.id)?.message).toBe('kept');
+        expect(bobs.find((n) => n.id === service.id)?.message).toBe('m');
+        expect(coalesced).toBeDefined();
+      });
+
       it('lets only the owner mark a notification read', async () => {
         const [alice, mallory] = [await user(), await user()];
         const n = await storage.createNotification({
@@ -608,6 +660,19 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         await expect(
           storage.saveFile({ ...file, id: unique('file-'), roomId: 999_999 }),
         ).rejects.toBeInstanceOf(NotFoundError);
+        await storage.deleteFile(file.id);
+        expect(await storage.findFile(file.id)).toBeUndefined();
+        await storage.deleteFile(file.id);
+      });
+
+      it('finds a message by its author and client id, in any room', async () => {
+        const [alice, bob] = [await user(), await user()];
+        const room = await roomWith(alice.id, bob.id);
+        const stored = await storage.appendMessage(message(room.id, alice.id, 'hi', { clientId: 'c-1' }));
+        const found = await storage.findMessageByClientId(alice.id, 'c-1');
+        expect(found).toEqual(stored.message);
+        expect(await storage.findMessageByClientId(bob.id, 'c-1')).toBeUndefined();
+        expect(await storage.findMessageByClientId(alice.id, 'c-2')).toBeUndefined();
       });
     });
 

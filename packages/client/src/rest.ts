@@ -111,8 +111,19 @@ export class SwitchboardApi {
     return this.#call('GET', '/api/me/');
   }
 
-  rooms(): Promise<RoomSummary[]> {
-    return this.#call('GET', '/api/rooms/');
+  /** Every room the user is in, fetched page by page. */
+  async rooms(): Promise<RoomSummary[]> {
+    const rooms: RoomSummary[] = [];
+    let after: number | null = 0;
+    while (after !== null) {
+      const page: { rooms: RoomSummary[]; next_after_id: number | null } = await this.#call<{
+        rooms: RoomSummary[];
+        next_after_id: number | null;
+      }>('GET', `/api/rooms/?limit=200&after_id=${after}`);
+      rooms.push(...page.rooms);
+      after = page.next_after_id;
+    }
+    return rooms;
   }
 
   createRoom(room: { slug: string; name: string; private?: boolean }): Promise<RoomSummary> {

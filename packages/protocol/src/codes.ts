@@ -11,6 +11,8 @@ export const ErrorCode = {
   MESSAGE_TOO_LARGE: 'MESSAGE_TOO_LARGE',
   /** REST only: the username or room slug is taken. */
   CONFLICT: 'CONFLICT',
+  /** The user's stored uploads would exceed their byte quota; delete files or ask an operator. */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   /** A message, notification or upload named by id does not exist (seed 001: "Message not found."). */
   NOT_FOUND: 'NOT_FOUND',
   /** A dependency (database, Redis) is down; nothing was stored, the client may retry. */

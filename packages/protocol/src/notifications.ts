@@ -35,7 +35,11 @@ export const unreadCountEvent = z.object({
   count: z.number().int().nonnegative(),
 });
 
+/** A notification's text changed: the message it quoted was edited, deleted, or its room left. */
+export const notificationUpdatedEvent = z.object({ type: z.literal('notification_updated'), notification });
+
 export const notificationServerFrames = {
   notification: notificationEvent,
+  notification_updated: notificationUpdatedEvent,
   unread_count: unreadCountEvent,
 } as const;

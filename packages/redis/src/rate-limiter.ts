@@ -37,8 +37,22 @@ if oldest == nil then return { 0, window } end
 return { 0, tonumber(oldest) + window - now }
 `;
 
+/** The same decision without recording a hit. KEYS[1] the key's set; ARGV[1] limit, ARGV[2] window in ms. */
+const SLIDING_WINDOW_PEEK = `
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local limit = tonumber(ARGV[1])
+local window = tonumber(ARGV[2])
+local count = redis.call('ZCOUNT', KEYS[1], now - window + 1, '+inf')
+if count < limit then return { 1, 0 } end
+local oldest = redis.call('ZRANGEBYSCORE', KEYS[1], now - window + 1, '+inf', 'WITHSCORES', 'LIMIT', count - limit, 1)[2]
+if oldest == nil then return { 0, window } end
+return { 0, tonumber(oldest) + window - now }
+`;
+
 type LimiterRedis = RedisClient & {
   slidingWindowHit(key: string, limit: number, windowMs: number, member: string): Promise<[number, number]>;
+  slidingWindowPeek(key: string, limit: number, windowMs: number): Promise<[number, number]>;
 };
 
 /**
@@ -61,6 +75,7 @@ export class RedisRateLimiter implements RateLimiter {
     this.keyPrefix = `${options.prefix ?? 'sb:'}rate:`;
     const redis = openConnection(options.url, 'switchboard-rate-limiter');
     redis.defineCommand('slidingWindowHit', { numberOfKeys: 1, lua: SLIDING_WINDOW_HIT });
+    redis.defineCommand('slidingWindowPeek', { numberOfKeys: 1, lua: SLIDING_WINDOW_PEEK });
     this.redis = redis as LimiterRedis;
     this.logger = options.logger ?? silentLogger;
     this.health = new LinkHealth('rate limiter', this.logger);
@@ -72,17 +87,27 @@ export class RedisRateLimiter implements RateLimiter {
     return this.health.whenConnected();
   }
 
-  async hit(key: string, limit: number, windowSeconds: number): Promise<RateDecision> {
+  hit(key: string, limit: number, windowSeconds: number): Promise<RateDecision> {
+    const member = `${this.instance}:${(++this.counter).toString(36)}`;
+    return this.decide(key, windowSeconds, (k, windowMs) =>
+      this.redis.slidingWindowHit(k, limit, windowMs, member),
+    );
+  }
+
+  peek(key: string, limit: number, windowSeconds: number): Promise<RateDecision> {
+    return this.decide(key, windowSeconds, (k, windowMs) => this.redis.slidingWindowPeek(k, limit, windowMs));
+  }
+
+  private async decide(
+    key: string,
+    windowSeconds: number,
+    script: (key: string, windowMs: number) => Promise<[number, number]>,
+  ): Promise<RateDecision> {
     const windowMs = Math.max(1, Math.round(windowSeconds * 1000));
     let allowed: number;
     let waitMs: number;
     try {
-      [allowed, waitMs] = await this.redis.slidingWindowHit(
-        this.keyPrefix + key,
-        limit,
-        windowMs,
-        `${this.instance}:${(++this.counter).toString(36)}`,
-      );
+      [allowed, waitMs] = await script(this.keyPrefix + key, windowMs);
     } catch (error) {
       // Connection failures are reported once per outage by the link's health; anything else is news.
       if (this.redis.status === 'ready') this.logger.error({ err: error, key }, 'rate limiter: hit failed');

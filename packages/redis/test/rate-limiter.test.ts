@@ -37,6 +37,22 @@ describe.skipIf(!redisUp)('RedisRateLimiter', () => {
     }
   });
 
+  it('peek decides like hit without counting, as MemoryRateLimiter does', async () => {
+    const redis = await limiter();
+    const memory = new MemoryRateLimiter();
+    for (const limiter of [redis, memory]) {
+      for (let i = 0; i < 5; i++) expect((await limiter.peek('user:3', 2, 60)).allowed).toBe(true);
+      await limiter.hit('user:3', 2, 60);
+      expect((await limiter.peek('user:3', 2, 60)).allowed).toBe(true);
+      await limiter.hit('user:3', 2, 60);
+      const refused = await limiter.peek('user:3', 2, 60);
+      expect(refused.allowed).toBe(false);
+      expect(refused.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+      expect(refused.retryAfterSeconds).toBeLessThanOrEqual(60);
+    }
+    await memory.close();
+  });
+
   it('keys are independent', async () => {
     const redis = await limiter();
     expect((await redis.hit('user:1', 1, 60)).allowed).toBe(true);

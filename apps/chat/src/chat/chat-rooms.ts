@@ -28,6 +28,15 @@ export interface PostInput {
   attachments?: Attachment[];
 }
 
+/** What happened to a room after the change was committed, for features that keep copies of it. */
+export type RoomEvent =
+  | { kind: 'edited'; room: Room; message: ChatMessage }
+  | { kind: 'deleted'; room: Room; messageId: number }
+  | { kind: 'left'; room: Room; userId: number };
+
+/** Must not throw: the change it hears of is committed whatever it does. */
+export type RoomListener = (event: RoomEvent) => Promise<void>;
+
 const NOT_FOUND = 'Message not found.';
 /** Layer event (never sent to clients) telling a user's sockets in a room that they left it. */
 export const MEMBER_LEFT = 'member.left';
@@ -35,19 +44,29 @@ export const MEMBER_LEFT = 'member.left';
 const REPLAY_PAGE = 500;
 
 export class ChatRooms {
+  private listener: RoomListener = async () => {};
+
   constructor(
     private readonly storage: Storage,
     private readonly layer: ChannelLayer,
     private readonly maxMessageLength: number,
   ) {}
 
-  /** The room, if it exists and `userId` is a member. */
+  /** Hears of every edit, delete and leave, on whatever path it came (socket or REST). */
+  listen(listener: RoomListener): void {
+    this.listener = listener;
+  }
+
+  /**
+   * The room, if it exists and `userId` is a member. A private room's outsider is told it is not
+   * found, exactly as for a missing one, so room names cannot be probed.
+   */
   async enter(slug: string, userId: number): Promise<Room> {
     const room = await orUnavailable(this.storage.findRoom(slug));
-    if (!room) throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, 'Room not found.');
-    if (!(await orUnavailable(this.storage.isMember(room.id, userId)))) {
-      throw new WsError(ErrorCode.PERMISSION_DENIED, 'You are not a member of this room.');
-    }
+    const member = room !== undefined && (await orUnavailable(this.storage.isMember(room.id, userId)));
+    if (!room || (room.isPrivate && !member))
+      throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, 'Room not found.');
+    if (!member) throw new WsError(ErrorCode.PERMISSION_DENIED, 'You are not a member of this room.');
     return room;
   }
 
@@ -85,9 +104,7 @@ export class ChatRooms {
     );
     if (stored.message.room !== room.slug) {
       // The client reused a client_id from another room: that key already names another message.
-      throw new WsError(ErrorCode.INVALID_MESSAGE, 'client_id was already used for another message.', {
-        field: 'client_id',
-      });
+      throw clientIdTaken();
     }
     return stored;
   }
@@ -96,21 +113,27 @@ export class ChatRooms {
     const message = await this.ownMessage(room, author, messageId, 'edit');
     const content = cleanMessageText(newContent, this.maxMessageLength);
     if (content === message.content) return message;
-    return orUnavailable(this.storage.editMessage(messageId, content));
+    const edited = await orUnavailable(this.storage.editMessage(messageId, content));
+    await this.listener({ kind: 'edited', room, message: edited });
+    return edited;
   }
 
   async delete(room: Room, author: Author, messageId: number): Promise<{ seq: number }> {
     await this.ownMessage(room, author, messageId, 'delete');
-    return orUnavailable(this.storage.deleteMessage(messageId));
+    const deleted = await orUnavailable(this.storage.deleteMessage(messageId));
+    await this.listener({ kind: 'deleted', room, messageId });
+    return deleted;
   }
 
   /**
    * Removes a member and cuts their open sockets to the room on every node: leaving must end
-   * reading and writing at once, not at the next reconnect.
+   * reading and writing at once, not at the next reconnect. False if they were not a member.
    */
-  async leave(room: Room, userId: number): Promise<void> {
-    await this.storage.removeMember(room.id, userId);
+  async leave(room: Room, userId: number): Promise<boolean> {
+    if (!(await this.storage.removeMember(room.id, userId))) return false;
     await this.layer.groupSend(roomGroup(room.id), { type: MEMBER_LEFT, user_id: userId });
+    await this.listener({ kind: 'left', room, userId });
+    return true;
   }
 
   /** Broadcasts a committed change to everyone in the room, on every node. */
@@ -138,6 +161,13 @@ export class ChatRooms {
     }
     return message;
   }
+}
+
+/** The client reused a client_id from another room: that key already names another message. */
+export function clientIdTaken(): WsError {
+  return new WsError(ErrorCode.INVALID_MESSAGE, 'client_id was already used for another message.', {
+    field: 'client_id',
+  });
 }
 
 export function changeFrame(room: Room, change: RoomChange): RoomChangeFrame {

@@ -10,9 +10,6 @@ import type { Author } from './chat-rooms.ts';
 import { roomGroup } from './groups.ts';
 import { orUnavailable } from './storage-unavailable.ts';
 
-/** Members listed by one `readPositions` call. */
-const MAX_POSITIONS = 1000;
-
 export class ReadReceipts {
   constructor(
     private readonly storage: Storage,
@@ -39,7 +36,8 @@ export class ReadReceipts {
     });
   }
 
-  positions(room: Room): Promise<ReadPosition[]> {
-    return this.storage.readPositions(room.id, MAX_POSITIONS);
+  /** Members' positions, lowest user id first, after `afterUserId`. */
+  positions(room: Room, afterUserId: number | null, limit: number): Promise<ReadPosition[]> {
+    return this.storage.readPositions(room.id, afterUserId, limit);
   }
 }

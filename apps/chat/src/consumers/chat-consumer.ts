@@ -165,6 +165,7 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
       async upload_file(conn, frame) {
         const { room, user } = conn.state;
         const caption = live.attachments.caption(frame.message, frame.client_id);
+        await live.quota.admit(user.id, frame.file_size);
         return live.uploads.start(user, room.id, frame, caption);
       },
 
@@ -179,7 +180,12 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
         );
         conn.send({ type: 'upload_progress', ...progress });
         if (!done) return { ...progress };
-        const { message, created } = await live.attachments.post(room, user, done.file, done.extra);
+        const { message, created } = await live.attachments
+          .post(room, user, done.file, done.extra)
+          .catch((error) => {
+            live.uploads.forget(done.file.id); // the file was discarded with the refusal
+            throw error;
+          });
         if (created) conn.afterReply(() => live.publish(room, message));
         return { ...progress, file_id: done.file.id, message_id: message.id, seq: message.seq };
       },

@@ -41,7 +41,7 @@ export function notificationsConsumer(live: LiveFeatures) {
       },
     },
 
-    forward: { notification: true, unread_count: true },
+    forward: { notification: true, notification_updated: true, unread_count: true },
 
     disconnect(conn) {
       return live.socketClosed(conn.state.user, conn.id);

@@ -3,12 +3,18 @@
  * posted through the chat domain like any message (next seq, stored before it is broadcast),
  * with the file in `attachments`. Posting is idempotent per file: without a client id of its
  * own, the message uses `upload:<file id>`, so a retried completion posts it once.
+ *
+ * A file that ends up attached to nothing — its client id names an earlier message, or the post
+ * was refused — is deleted again, record and bytes: no orphan stays in the data directory.
  */
 import type { Attachment, ChatMessage } from '@switchboard/protocol';
-import type { Author, ChatRooms } from '../chat/chat-rooms.ts';
+import { type Author, type ChatRooms, clientIdTaken } from '../chat/chat-rooms.ts';
 import { cleanMessageText } from '../chat/message-text.ts';
+import { orUnavailable } from '../chat/storage-unavailable.ts';
 import { ConflictError, type Room, type Storage } from '../storage/storage.ts';
 import type { CompletedFile } from './chunked-uploads.ts';
+import type { FileStore } from './file-store.ts';
+import type { UploadQuota } from './upload-quota.ts';
 
 /** The text sent along with a file, checked like a message body but allowed to be empty. */
 export interface Caption {
@@ -23,8 +29,21 @@ export class Attachments {
   constructor(
     private readonly storage: Storage,
     private readonly rooms: ChatRooms,
+    private readonly files: FileStore,
+    private readonly quota: UploadQuota,
     private readonly maxMessageLength: number,
   ) {}
+
+  /**
+   * The message an earlier upload already posted with this client id, checked before any byte
+   * is written (a resend must not store the file twice); refused if it is in another room.
+   */
+  async earlier(room: Room, user: Author, caption: Caption): Promise<ChatMessage | undefined> {
+    if (!caption.clientId) return undefined;
+    const message = await orUnavailable(this.storage.findMessageByClientId(user.id, caption.clientId));
+    if (message && message.room !== room.slug) throw clientIdTaken();
+    return message;
+  }
 
   /** Checks the optional text of an upload up front, before any byte is sent. */
   caption(text: string | undefined, clientId: string | undefined): Caption {
@@ -39,6 +58,10 @@ export class Attachments {
     caption: Caption,
   ): Promise<{ message: ChatMessage; created: boolean }> {
     try {
+      // A retried completion finds its file recorded, and within the quota already.
+      if (!(await orUnavailable(this.storage.findFile(file.id)))) {
+        await this.quota.checkBytes(user.id, file.fileSize);
+      }
       await this.storage.saveFile({
         ...file,
         roomId: room.id,
@@ -47,13 +70,30 @@ export class Attachments {
       });
     } catch (error) {
       // Recorded by an earlier attempt whose message did not get through.
-      if (!(error instanceof ConflictError)) throw error;
+      if (!(error instanceof ConflictError)) {
+        await this.discard(file);
+        throw error;
+      }
     }
-    return this.rooms.post(room, user, {
-      text: caption.text,
-      clientId: caption.clientId ?? `upload:${file.id}`,
-      attachments: [attachmentOf(file)],
-    });
+    let posted: { message: ChatMessage; created: boolean };
+    try {
+      posted = await this.rooms.post(room, user, {
+        text: caption.text,
+        clientId: caption.clientId ?? `upload:${file.id}`,
+        attachments: [attachmentOf(file)],
+      });
+    } catch (error) {
+      await this.discard(file);
+      throw error;
+    }
+    if (!posted.message.attachments.some((a) => a.id === file.id)) await this.discard(file);
+    return posted;
+  }
+
+  /** Best effort: a failure here must not hide the answer the client is waiting for. */
+  private async discard(file: CompletedFile): Promise<void> {
+    await this.storage.deleteFile(file.id).catch(() => {});
+    await this.files.remove(file.storagePath).catch(() => {});
   }
 }
 

@@ -218,6 +218,11 @@ export class ChunkedUploads<Extra> {
     };
   }
 
+  /** Forgets a completed upload whose file was discarded: a resent last chunk must start it again. */
+  forget(uploadId: string): void {
+    this.completed.delete(uploadId);
+  }
+
   pendingOf(userId: number): number {
     let count = this.streaming.get(userId) ?? 0;
     for (const upload of this.uploads.values())

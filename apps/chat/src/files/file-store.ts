@@ -5,9 +5,10 @@
  */
 import { createHash } from 'node:crypto';
 import { createReadStream, type ReadStream } from 'node:fs';
-import { mkdir, open, readdir, rename, rm, stat } from 'node:fs/promises';
+import { open, readdir, rename, rm, stat } from 'node:fs/promises';
 import { isAbsolute, join, relative, resolve } from 'node:path';
 import { pipeline } from 'node:stream/promises';
+import { makePrivateDirAsync, PRIVATE_FILE_MODE } from '../data-dir.ts';
 
 const PARTIAL_DIR = '.partial';
 const ID = /^[A-Za-z0-9-]{8,64}$/;
@@ -22,7 +23,7 @@ export class FileStore {
   /** Creates the directories and deletes partial files older than `staleMs` (left by a crash). */
   async init(staleMs: number): Promise<void> {
     const partials = join(this.root, PARTIAL_DIR);
-    await mkdir(partials, { recursive: true });
+    await makePrivateDirAsync(partials);
     const now = Date.now();
     for (const name of await readdir(partials)) {
       const path = join(partials, name);
@@ -38,7 +39,7 @@ export class FileStore {
   /** Creates an empty partial file for an upload. */
   async createPartial(id: string): Promise<string> {
     const path = this.partialPath(id);
-    await (await open(path, 'w', 0o600)).close();
+    await (await open(path, 'w', PRIVATE_FILE_MODE)).close();
     return path;
   }
 
@@ -65,7 +66,7 @@ export class FileStore {
   /** Moves a complete partial file into place; returns its path relative to the files directory. */
   async commit(partialPath: string, id: string): Promise<string> {
     const storagePath = join(checkedId(id).slice(0, 2), id);
-    await mkdir(join(this.root, checkedId(id).slice(0, 2)), { recursive: true });
+    await makePrivateDirAsync(join(this.root, checkedId(id).slice(0, 2)));
     await rename(partialPath, join(this.root, storagePath));
     return storagePath;
   }
@@ -76,16 +77,25 @@ export class FileStore {
 
   /** A stored file's bytes, or undefined if they are gone; refuses a path outside the files directory. */
   async open(storagePath: string): Promise<ReadStream | undefined> {
+    const handle = await open(this.pathOf(storagePath), 'r').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return undefined;
+      throw error;
+    });
+    return handle?.createReadStream();
+  }
+
+  /** Deletes a committed file's bytes (a file that ended up attached to nothing). */
+  async remove(storagePath: string): Promise<void> {
+    await rm(this.pathOf(storagePath), { force: true });
+  }
+
+  private pathOf(storagePath: string): string {
     const path = resolve(this.root, storagePath);
     const inside = relative(this.root, path);
     if (inside === '' || inside.startsWith('..') || isAbsolute(inside)) {
       throw new Error(`storage path outside the files directory: ${storagePath}`);
     }
-    const handle = await open(path, 'r').catch((error: NodeJS.ErrnoException) => {
-      if (error.code === 'ENOENT') return undefined;
-      throw error;
-    });
-    return handle?.createReadStream();
+    return path;
   }
 }
 

@@ -1,4 +1,5 @@
 /** Sign-up and sign-in: the routes that work without a token. */
+import type { RateDecision } from '@switchboard/server';
 import type { FastifyPluginAsync } from 'fastify';
 import { hashPassword, spendPasswordCheck, verifyPassword } from '../auth/passwords.ts';
 import { afterRevocationSecond } from '../auth/revocations.ts';
@@ -9,17 +10,20 @@ import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
 
 export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
-  const { storage, tokens, revocations, adminUsers, rateLimiter, authAttemptsPerMinute } = deps;
-  // Password guessing and sign-up floods: attempts per client address per minute.
+  const { storage, tokens, revocations, adminUsers, rateLimiter, authAttemptsPerMinute, signInFailures } =
+    deps;
+  // Password guessing and sign-up floods: attempts per client address per minute. The address is
+  // the socket's unless the request came through a proxy listed in TRUST_PROXY.
   if (rateLimiter && authAttemptsPerMinute) {
-    api.addHook('onRequest', async (request, reply) => {
-      const decision = await rateLimiter.hit(`http-auth:${request.ip}`, authAttemptsPerMinute, 60);
-      if (!decision.allowed) {
-        reply.header('retry-after', String(decision.retryAfterSeconds));
-        throw tooManyRequests(decision.retryAfterSeconds);
-      }
+    api.addHook('onRequest', async (request) => {
+      refuseIfLimited(await rateLimiter.hit(`http-auth:${request.ip}`, authAttemptsPerMinute, 60));
     });
   }
+  // Guessing one account's password from many addresses: failures per username, checked before
+  // the password is (so a locked account cannot be probed) and counted only when it is wrong.
+  // Concurrent attempts that pass the check together may overshoot the limit by their number.
+  const failures = rateLimiter && signInFailures && { limiter: rateLimiter, ...signInFailures };
+  const failureKey = (username: string) => `signin-fail:${username.toLowerCase()}`;
 
   api.post('/register/', async (request, reply) => {
     const { username, password } = parseInput(newAccount, request.body);
@@ -29,13 +33,18 @@ export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => 
 
   api.post('/token/', async (request) => {
     const { username, password } = parseInput(credentials, request.body);
+    if (failures)
+      refuseIfLimited(
+        await failures.limiter.peek(failureKey(username), failures.limit, failures.windowSeconds),
+      );
     const user = await storage.findUserByName(username);
-    if (!user) {
-      await spendPasswordCheck(password);
+    const valid = user
+      ? await verifyPassword(password, user.passwordHash)
+      : await spendPasswordCheck(password).then(() => false);
+    if (!user || !valid) {
+      if (failures) await failures.limiter.hit(failureKey(username), failures.limit, failures.windowSeconds);
       throw unauthenticated('Invalid username or password.');
     }
-    if (!(await verifyPassword(password, user.passwordHash)))
-      throw unauthenticated('Invalid username or password.');
     if (user.status === 'disabled') throw unauthenticated('This account is disabled.');
     // A name added to ADMIN_USERS since start-up (or registered since) takes effect now.
     if (adminUsers.includes(user.username.toLowerCase()) !== user.isAdmin)
@@ -56,3 +65,8 @@ export const accountRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => 
     }
   });
 };
+
+/** 429 with the wait in the body's text and in Retry-After. */
+function refuseIfLimited(decision: RateDecision): void {
+  if (!decision.allowed) throw tooManyRequests(decision.retryAfterSeconds);
+}

@@ -12,16 +12,17 @@ import { createWriteStream } from 'node:fs';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import multipart, { type MultipartFields } from '@fastify/multipart';
-import { clientId, ErrorCode } from '@switchboard/protocol';
+import { type ChatMessage, clientId, ErrorCode } from '@switchboard/protocol';
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
+import type { Caption } from '../files/attachments.ts';
 import type { CompletedFile } from '../files/chunked-uploads.ts';
 import { downloadHeaders, sanitizeFileName } from '../files/file-policy.ts';
 import { currentUser } from './authenticate.ts';
-import { forbidden, HttpError, invalidInput, notFound } from './http-error.ts';
+import { HttpError, invalidInput, notFound } from './http-error.ts';
 import type { LiveApiDeps } from './live-api.ts';
 import { parseInput } from './parse-input.ts';
-import { roomFromParams } from './room-params.ts';
+import { memberRoom } from './room-params.ts';
 
 const fileParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/) });
 const downloadQuery = z.object({ inline: z.enum(['0', '1']).optional() });
@@ -43,9 +44,9 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
   api.get('/files/:id/', async (request, reply) => {
     const params = fileParams.safeParse(request.params);
     const file = params.success ? await storage.findFile(params.data.id) : undefined;
-    if (!file) throw notFound('File not found.');
-    if (!(await storage.isMember(file.roomId, currentUser(request).userId))) {
-      throw forbidden('Only members of the room can download its files.');
+    // A non-member is told what a wrong id gets: whether a file exists is the room's secret.
+    if (!file || !(await storage.isMember(file.roomId, currentUser(request).userId))) {
+      throw notFound('File not found.');
     }
     const { inline } = parseInput(downloadQuery, request.query);
     const bytes = await live.files.open(file.storagePath);
@@ -57,8 +58,7 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
   api.post('/rooms/:slug/files/', { bodyLimit: maxBytes + MULTIPART_OVERHEAD }, async (request, reply) => {
     const me = currentUser(request);
     const user = { id: me.userId, username: me.username };
-    const room = await roomFromParams(storage, request.params);
-    if (!(await storage.isMember(room.id, user.id))) throw forbidden('Only members can post files here.');
+    const room = await memberRoom(storage, request.params, user.id, 'Only members can post files here.');
     if (!request.isMultipart()) {
       throw new HttpError(
         415,
@@ -66,8 +66,10 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
         'Send the file as multipart/form-data, field "file".',
       );
     }
-    if (Number(request.headers['content-length']) > maxBytes + MULTIPART_OVERHEAD)
-      throw live.uploads.tooLarge();
+    const length = Number(request.headers['content-length']) || 0;
+    if (length > maxBytes + MULTIPART_OVERHEAD) throw live.uploads.tooLarge();
+    // The file is a little smaller than the request: a fair early check; the exact one follows.
+    await live.quota.admit(user.id, Math.max(0, length - MULTIPART_OVERHEAD));
 
     live.uploads.reserveSlot(user.id);
     const id = randomUUID();
@@ -79,14 +81,22 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
       if (!part) throw invalidInput('No file: send it in the "file" field.', 'file');
       let fileType: string;
       let fields: z.infer<typeof uploadFields>;
+      let caption: Caption;
+      let earlier: ChatMessage | undefined;
       try {
         fileType = live.uploads.checkFile(part.mimetype, undefined);
         fields = parseInput(uploadFields, textFields(part.fields));
+        caption = live.attachments.caption(fields.message, fields.client_id);
+        // A resend of an upload that already went through is answered with it, storing nothing.
+        earlier = await live.attachments.earlier(room, user, caption);
       } catch (error) {
         part.file.resume(); // discard the bytes so the answer reaches the client
         throw error;
       }
-      const caption = live.attachments.caption(fields.message, fields.client_id);
+      if (earlier) {
+        part.file.resume();
+        return reply.status(200).send(uploaded(earlier));
+      }
 
       const hash = createHash('sha256');
       let size = 0;
@@ -115,13 +125,19 @@ export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
       };
       const { message, created } = await live.attachments.post(room, user, file, caption);
       if (created) await live.publish(room, message);
-      return reply.status(201).send({ file_id: id, message });
+      // Not created: the same upload won a race to it, and this copy was discarded.
+      return reply.status(created ? 201 : 200).send(uploaded(message));
     } finally {
       live.uploads.releaseSlot(user.id);
       await live.files.discard(path); // nothing left once committed; the partial bytes otherwise
     }
   });
 };
+
+/** The answer to an upload: the message and the file it carries. */
+function uploaded(message: ChatMessage) {
+  return { file_id: message.attachments[0]?.id ?? null, message };
+}
 
 /** The text fields that came before the file part, as plain strings. */
 function textFields(fields: MultipartFields): Record<string, string> {

@@ -1,19 +1,20 @@
 /** A room's message history, newest first, paged by seq. */
 import type { FastifyPluginAsync } from 'fastify';
 import { currentUser } from './authenticate.ts';
-import { forbidden } from './http-error.ts';
 import { historyQuery } from './input-schemas.ts';
 import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
-import { roomFromParams } from './room-params.ts';
+import { memberRoom } from './room-params.ts';
 
 export const historyRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage }) => {
   api.get('/rooms/:slug/messages/', async (request) => {
-    const room = await roomFromParams(storage, request.params);
+    const room = await memberRoom(
+      storage,
+      request.params,
+      currentUser(request).userId,
+      'Only members can read this room.',
+    );
     const { before_seq, limit } = parseInput(historyQuery, request.query);
-    if (!(await storage.isMember(room.id, currentUser(request).userId))) {
-      throw forbidden('Only members can read this room.');
-    }
     // One extra row tells whether an older page exists, so the last page says null, not a dead cursor.
     const rows = await storage.history(room.id, before_seq ?? null, limit + 1);
     const messages = rows.slice(0, limit);

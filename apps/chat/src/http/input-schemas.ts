@@ -33,8 +33,22 @@ export const userByName = z.object({ username: z.string().min(1).max(64) });
 
 export const slugParams = z.object({ slug: roomSlug });
 
+/** An id or seq from a query string: the databases' ids are 32-bit, and PostgreSQL refuses more. */
+export const cursor = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1);
+
+/** `?after_id=&limit=` of a list in id order (rooms); the answer's `next_after_id` continues it. */
+export const MAX_LIST_PAGE = 200;
+export const listQuery = z.object({
+  after_id: cursor.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_PAGE).default(100),
+});
+
 export const MAX_HISTORY_PAGE = 200;
 export const historyQuery = z.object({
-  before_seq: z.coerce.number().int().positive().optional(),
+  before_seq: cursor.positive().optional(),
   limit: z.coerce.number().int().min(1).max(MAX_HISTORY_PAGE).default(50),
 });

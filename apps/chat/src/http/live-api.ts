@@ -12,7 +12,6 @@
  * Errors are `{error, code}` like the rest of the API; a refusal from a live-feature service
  * (a WsError) keeps its code and gets the matching HTTP status.
  */
-import { ErrorCode } from '@switchboard/protocol';
 import { WsError } from '@switchboard/server';
 import type { FastifyError, FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import type { Revocations } from '../auth/revocations.ts';
@@ -21,7 +20,7 @@ import type { LiveFeatures } from '../live-features.ts';
 import type { Storage } from '../storage/storage.ts';
 import { bearerAuthentication } from './authenticate.ts';
 import { fileRoutes } from './file-routes.ts';
-import { HttpError, replyWithError } from './http-error.ts';
+import { HTTP_STATUS, HttpError, replyWithError } from './http-error.ts';
 import { notificationRoutes, sendNotificationRoute } from './notification-routes.ts';
 import { pushRoutes, vapidKeyRoute } from './push-routes.ts';
 import { receiptRoutes } from './receipt-routes.ts';
@@ -57,23 +56,16 @@ export const liveApi: FastifyPluginAsync<LiveApiDeps> = async (app, deps) => {
   );
 };
 
-const STATUS_OF: Partial<Record<ErrorCode, number>> = {
-  [ErrorCode.AUTHENTICATION_FAILED]: 401,
-  [ErrorCode.PERMISSION_DENIED]: 403,
-  [ErrorCode.CHANNEL_NOT_FOUND]: 404,
-  [ErrorCode.NOT_FOUND]: 404,
-  [ErrorCode.MESSAGE_TOO_LARGE]: 413,
-  [ErrorCode.RATE_LIMIT_EXCEEDED]: 429,
-  [ErrorCode.SERVICE_UNAVAILABLE]: 503,
-  [ErrorCode.INVALID_MESSAGE]: 400,
-};
-
 function replyWithLiveError(error: FastifyError | Error, request: FastifyRequest, reply: FastifyReply) {
   if (error instanceof WsError) {
-    const status = STATUS_OF[error.code] ?? 500;
-    if (error.details.retryAfter !== undefined) reply.header('retry-after', String(error.details.retryAfter));
     return replyWithError(
-      new HttpError(status, error.code, error.message, error.details.field),
+      new HttpError(
+        HTTP_STATUS[error.code],
+        error.code,
+        error.message,
+        error.details.field,
+        error.details.retryAfter,
+      ),
       request,
       reply,
     );

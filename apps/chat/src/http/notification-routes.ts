@@ -10,24 +10,32 @@ import { z } from 'zod';
 import { InvalidTokenError, type TokenUser } from '../auth/tokens.ts';
 import { currentUser } from './authenticate.ts';
 import { forbidden, notFound, unauthenticated } from './http-error.ts';
+import { cursor } from './input-schemas.ts';
 import type { LiveApiDeps } from './live-api.ts';
 import { parseInput } from './parse-input.ts';
 
 const MAX_PAGE = 100;
 
 const listQuery = z.object({
-  before_id: z.coerce.number().int().positive().optional(),
+  before_id: cursor.positive().optional(),
   limit: z.coerce.number().int().min(1).max(MAX_PAGE).default(20),
 });
 
-const idParams = z.object({ id: z.coerce.number().int().positive() });
+const idParams = z.object({ id: cursor.positive() });
 
-/** A link the web app may follow: a path on this site, or an http(s) URL. Never `javascript:`. */
+/**
+ * A link the web app may follow: a path on this site, or an absolute http(s) URL (opened in a new
+ * tab). Never `javascript:`. A path must not start with `//` or `/\`, which browsers resolve to
+ * another host, and nothing may hold control characters or spaces, which URL parsers drop or
+ * rewrite (`/\t/evil.example` is `//evil.example` to a browser).
+ */
+const SAME_ORIGIN_PATH = /^\/(?![/\\])[^\s\p{Cc}]*$/u;
+const ABSOLUTE_HTTP_URL = /^https?:\/\/[^\s\p{Cc}/\\?#@]+(?:[/?#][^\s\p{Cc}]*)?$/iu;
 const link = z
   .string()
   .max(500)
-  .refine((url) => (url.startsWith('/') && !url.startsWith('//')) || /^https?:\/\/[^\s]+$/i.test(url), {
-    message: 'must be a path starting with "/" or an http(s) URL',
+  .refine((url) => SAME_ORIGIN_PATH.test(url) || ABSOLUTE_HTTP_URL.test(url), {
+    message: 'must be a path on this site ("/" not followed by "/" or "\\") or an http(s) URL',
   });
 
 const newNotification = z

@@ -20,6 +20,12 @@ const subscription = z.object({
   expirationTime: z.number().nullable().optional(),
 });
 const endpointOnly = z.object({ endpoint: z.string().min(1).max(1000) });
+/**
+ * Subscriptions kept per user: one per browser is what a person has. Beyond it the oldest goes
+ * (browsers renew subscriptions and leave the old ones dead), so the list, and the pushes sent
+ * per notification, stay bounded whatever a client posts.
+ */
+export const MAX_PUSH_SUBSCRIPTIONS = 10;
 
 export const vapidKeyRoute: FastifyPluginAsync<LiveApiDeps> = async (api, { live }) => {
   api.get('/push/vapid-public-key', async () => ({ public_key: live.push.publicKey }));
@@ -36,11 +42,16 @@ export const pushRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage
     if (!live.push.isAllowedEndpoint(input.endpoint)) {
       throw invalidInput('endpoint: not an HTTPS URL of an allowed push service', 'endpoint');
     }
-    await storage.savePushSubscription(currentUser(request).userId, {
+    const me = currentUser(request).userId;
+    await storage.savePushSubscription(me, {
       endpoint: input.endpoint,
       p256dh: input.keys.p256dh,
       auth: input.keys.auth,
     });
+    const mine = await storage.pushSubscriptionsOf(me);
+    for (const old of mine.slice(0, Math.max(0, mine.length - MAX_PUSH_SUBSCRIPTIONS))) {
+      await storage.deletePushSubscription(old.endpoint);
+    }
     return reply.status(201).send({ endpoint: input.endpoint });
   });
 

@@ -1,16 +1,22 @@
 /** How far each member has read a room: the starting point for read receipts in a client. */
 import type { FastifyPluginAsync } from 'fastify';
 import { currentUser } from './authenticate.ts';
-import { forbidden } from './http-error.ts';
+import { listQuery } from './input-schemas.ts';
 import type { LiveApiDeps } from './live-api.ts';
-import { roomFromParams } from './room-params.ts';
+import { parseInput } from './parse-input.ts';
+import { memberRoom } from './room-params.ts';
 
 export const receiptRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage, live }) => {
   api.get('/rooms/:slug/read-receipts/', async (request) => {
-    const room = await roomFromParams(storage, request.params);
-    if (!(await storage.isMember(room.id, currentUser(request).userId))) {
-      throw forbidden('Only members can see who read this room.');
-    }
-    return { receipts: await live.receipts.positions(room) };
+    const room = await memberRoom(
+      storage,
+      request.params,
+      currentUser(request).userId,
+      'Only members can see who read this room.',
+    );
+    const { after_id, limit } = parseInput(listQuery, request.query);
+    const rows = await live.receipts.positions(room, after_id ?? null, limit + 1);
+    const receipts = rows.slice(0, limit);
+    return { receipts, next_after_id: rows.length > limit ? receipts[receipts.length - 1]!.user.id : null };
   });
 };

@@ -40,6 +40,10 @@ export interface RestDeps {
   rateLimiter?: RateLimiter;
   /** Sign-in, sign-up and refresh attempts per client address per minute. */
   authAttemptsPerMinute?: number;
+  /** Failed sign-ins per username per window, from any address (needs rateLimiter). */
+  signInFailures?: { limit: number; windowSeconds: number };
+  /** Rooms one user may create per rolling hour (needs rateLimiter). */
+  roomsPerHour?: number;
 }
 
 /** No REST body is more than a few short fields. */

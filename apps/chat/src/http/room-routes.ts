@@ -3,21 +3,35 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Room, Storage } from '../storage/storage.ts';
 import { ConflictError } from '../storage/storage.ts';
 import { currentUser } from './authenticate.ts';
-import { forbidden, invalidInput, notFound } from './http-error.ts';
-import { DIRECT_SLUG_PREFIX, newRoom, userByName } from './input-schemas.ts';
+import { forbidden, invalidInput, notFound, tooManyRequests } from './http-error.ts';
+import { DIRECT_SLUG_PREFIX, listQuery, newRoom, userByName } from './input-schemas.ts';
 import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
 import { freshRoomJson, roomJson } from './room-json.ts';
-import { roomFromParams } from './room-params.ts';
+import { memberRoom, visibleRoom } from './room-params.ts';
 
-export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, rooms }) => {
+export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
+  const { storage, rooms, rateLimiter, roomsPerHour } = deps;
+  /** Rooms a user creates (named or direct) per rolling hour: a script cannot fill the database. */
+  const countNewRoom = async (userId: number) => {
+    if (!rateLimiter || !roomsPerHour) return;
+    const decision = await rateLimiter.hit(`rooms-created:${userId}`, roomsPerHour, 3600);
+    if (!decision.allowed) throw tooManyRequests(decision.retryAfterSeconds, 'new rooms');
+  };
   api.get('/rooms/', async (request) => {
-    const rooms = await storage.roomsOf(currentUser(request).userId);
-    return rooms.map(roomJson);
+    const { after_id, limit } = parseInput(listQuery, request.query);
+    // One extra row tells whether another page exists, so the last page says null.
+    const rows = await storage.roomsOf(currentUser(request).userId, after_id ?? null, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      rooms: page.map(roomJson),
+      next_after_id: rows.length > limit ? page[page.length - 1]!.id : null,
+    };
   });
 
   api.post('/rooms/', async (request, reply) => {
     const input = parseInput(newRoom, request.body);
+    await countNewRoom(currentUser(request).userId);
     const room = await storage.createRoom({
       slug: input.slug,
       name: input.name,
@@ -30,20 +44,20 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, r
 
   api.post('/rooms/:slug/join/', async (request) => {
     const me = currentUser(request).userId;
-    const room = await roomFromParams(storage, request.params);
-    if (!(await storage.isMember(room.id, me))) {
-      if (room.isPrivate) throw forbidden('This room is private: a member has to invite you.');
-      await storage.addMember(room.id, me);
-    }
+    // A private room one is not invited to cannot be joined, nor told apart from a missing one.
+    const { room, member } = await visibleRoom(storage, request.params, me);
+    if (!member) await storage.addMember(room.id, me);
     return summaryFor(storage, me, room);
   });
 
   api.post('/rooms/:slug/members/', async (request) => {
-    const room = await roomFromParams(storage, request.params);
+    const room = await memberRoom(
+      storage,
+      request.params,
+      currentUser(request).userId,
+      'Only members can invite others to this room.',
+    );
     const { username } = parseInput(userByName, request.body);
-    if (!(await storage.isMember(room.id, currentUser(request).userId))) {
-      throw forbidden('Only members can invite others to this room.');
-    }
     if (room.isDirect) throw forbidden('A direct room is only for its two users.');
     const invitee = await storage.findUserByName(username);
     if (!invitee) throw notFound('User not found.');
@@ -52,8 +66,10 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, r
   });
 
   api.delete('/rooms/:slug/members/me/', async (request, reply) => {
-    const room = await roomFromParams(storage, request.params);
-    await rooms.leave(room, currentUser(request).userId);
+    const me = currentUser(request).userId;
+    const { room } = await visibleRoom(storage, request.params, me);
+    // Only a member's leaving is announced; anyone else has nothing to leave.
+    if (!(await rooms.leave(room, me))) throw notFound('You are not a member of this room.');
     return reply.status(204).send();
   });
 
@@ -69,6 +85,7 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, r
     let room = await storage.findRoom(slug);
     let created = false;
     if (!room) {
+      await countNewRoom(me.userId);
       try {
         room = await storage.createRoom({
           slug,
@@ -93,6 +110,7 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, r
 };
 
 async function summaryFor(storage: Storage, userId: number, room: Room) {
-  const summary = (await storage.roomsOf(userId)).find((r) => r.id === room.id);
+  // The page that starts at this room's id holds just this room, if the user is in it.
+  const [summary] = (await storage.roomsOf(userId, room.id - 1, 1)).filter((r) => r.id === room.id);
   return summary ? roomJson(summary) : freshRoomJson(room);
 }

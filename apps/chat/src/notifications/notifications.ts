@@ -10,7 +10,7 @@
 import { ErrorCode, type Notification } from '@switchboard/protocol';
 import { type ChannelLayer, WsError } from '@switchboard/server';
 import { userGroup } from '../chat/groups.ts';
-import type { NewNotification, Storage } from '../storage/storage.ts';
+import type { NewNotification, Storage, UserNotification } from '../storage/storage.ts';
 
 export interface PushDelivery {
   /** Queues `notifications` for the user's push subscriptions; never throws. */
@@ -41,6 +41,22 @@ export class Notifications {
     if (userIds.length === 0) return;
     const created = await this.storage.createNotificationsOnce(userIds, content);
     await Promise.all(created.map(({ userId, notification }) => this.deliver(userId, [notification])));
+  }
+
+  /** Sets the text of a message's notifications of `category` (an edit, a delete) on every device. */
+  async retext(messageId: number, category: string, text: string): Promise<void> {
+    await this.announceUpdates(await this.storage.retextNotifications(messageId, category, text));
+  }
+
+  /** A user left a private room: their notifications from it no longer show its messages. */
+  async redactRoom(roomId: number, userId: number): Promise<void> {
+    await this.announceUpdates(await this.storage.redactRoomNotifications(roomId, userId));
+  }
+
+  private async announceUpdates(changed: UserNotification[]): Promise<void> {
+    for (const { userId, notification } of changed) {
+      await this.layer.groupSend(userGroup(userId), { type: 'notification_updated', notification });
+    }
   }
 
   async list(userId: number, beforeId: number | null, limit: number): Promise<Notification[]> {

@@ -15,6 +15,7 @@
  */
 import type { ChatMessage } from '@switchboard/protocol';
 import type { Logger } from 'pino';
+import type { RoomEvent } from '../chat/chat-rooms.ts';
 import type { RoomPresence } from '../presence/room-presence.ts';
 import type { Room, Storage } from '../storage/storage.ts';
 import { mentionedNames } from './mentions.ts';
@@ -114,11 +115,41 @@ export class RoomActivity {
     }
   }
 
-  private async notify({ room, latest, mentions }: Job): Promise<void> {
+  /**
+   * Keeps the notifications copied from a message in step with it: an edit rewrites their text, a
+   * delete empties it, and leaving a private room empties the leaver's. Never throws.
+   */
+  async roomChanged(event: RoomEvent): Promise<void> {
+    try {
+      if (event.kind === 'left') {
+        if (event.room.isPrivate) await this.notifications.redactRoom(event.room.id, event.userId);
+        return;
+      }
+      if (event.kind === 'edited') {
+        await this.notifications.retext(event.message.id, 'mention', snippet(event.message));
+        await this.notifications.retext(event.message.id, 'message', newMessagesText(event.message));
+      } else {
+        await this.notifications.retext(event.messageId, 'mention', '');
+        await this.notifications.retext(event.messageId, 'message', '');
+      }
+    } catch (error) {
+      this.log.warn(
+        { err: error, room: event.room.id },
+        'could not update notifications of a changed message',
+      );
+    }
+  }
+
+  private async notify(job: Job): Promise<void> {
+    const { room } = job;
+    const source = (message: ChatMessage) => ({ roomId: room.id, messageId: message.id });
     const url = roomUrl(room.slug);
-    const notified = new Set<number>([latest.author.id]);
-    for (const { name, message } of mentions) {
-      const user = await this.storage.findUserByName(name);
+    const notified = new Set<number>([job.latest.author.id]);
+    for (const mention of job.mentions) {
+      // Read again what the job captured: a message edited or deleted meanwhile is shown as it is now.
+      const message = await this.current(mention.message);
+      if (!message || !mentionedNames(message.content).includes(mention.name)) continue;
+      const user = await this.storage.findUserByName(mention.name);
       if (!user || user.id === message.author.id || !(await this.storage.isMember(room.id, user.id)))
         continue;
       notified.add(user.id);
@@ -128,24 +159,35 @@ export class RoomActivity {
         message: snippet(message),
         category: 'mention',
         url,
+        source: source(message),
       });
     }
 
     const members = await this.storage.memberIds(room.id);
-    if (members.length > this.maxMembers) return;
+    const latest = await this.current(job.latest);
+    if (members.length > this.maxMembers || !latest) return;
     const candidates = members.filter((id) => !notified.has(id));
     const absent = await this.roomPresence.absent(room.id, candidates);
     await this.notifications.sendOnce(absent, {
       title: `New messages in ${room.name}`,
-      message: `${latest.author.username}: ${snippet(latest)}`,
+      message: newMessagesText(latest),
       category: 'message',
       url,
+      source: source(latest),
     });
+  }
+
+  /** The message as stored now; undefined once deleted. */
+  private async current(message: ChatMessage): Promise<ChatMessage | undefined> {
+    const now = await this.storage.findMessage(message.id);
+    return now && !now.deleted ? now : undefined;
   }
 }
 
 /** Where the web app shows a room. */
 export const roomUrl = (slug: string) => `/#/rooms/${encodeURIComponent(slug)}`;
+
+const newMessagesText = (message: ChatMessage) => `${message.author.username}: ${snippet(message)}`;
 
 function snippet(message: ChatMessage): string {
   const text = message.content.trim() || message.attachments.map((a) => a.file_name).join(', ');

@@ -3,9 +3,10 @@
  * environment when set (every node of a deployment must use the same pair: subscriptions are
  * bound to it), otherwise generated once and kept in the data directory.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import webpush from 'web-push';
+import { makePrivateDir, PRIVATE_FILE_MODE } from '../data-dir.ts';
 
 export interface VapidKeys {
   publicKey: string;
@@ -28,8 +29,8 @@ export function loadVapidKeys(
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw new Error(`${file}: ${String(error)}`);
     const keys = webpush.generateVAPIDKeys();
-    mkdirSync(dataDir, { recursive: true });
-    writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: 0o600 });
+    makePrivateDir(dataDir);
+    writeFileSync(file, `${JSON.stringify(keys, null, 2)}\n`, { mode: PRIVATE_FILE_MODE });
     return { keys, generated: true };
   }
   const { publicKey, privateKey } = (saved ?? {}) as Partial<VapidKeys>;

@@ -35,6 +35,7 @@ import {
   type StoredFile,
   type StoredMessage,
   type User,
+  type UserNotification,
   type UserWithSecret,
 } from './storage.ts';
 
@@ -214,12 +215,13 @@ export class KyselyStorage implements Storage {
     }
   }
 
-  async removeMember(roomId: number, userId: number): Promise<void> {
-    await this.db
+  async removeMember(roomId: number, userId: number): Promise<boolean> {
+    const result = await this.db
       .deleteFrom('room_members')
       .where('room_id', '=', roomId)
       .where('user_id', '=', userId)
-      .execute();
+      .executeTakeFirst();
+    return result.numDeletedRows > 0n;
   }
 
   async isMember(roomId: number, userId: number): Promise<boolean> {
@@ -233,7 +235,7 @@ export class KyselyStorage implements Storage {
   }
 
   /** Unread counts others' messages after the member's last read seq; deleted ones no longer count. */
-  async roomsOf(userId: number): Promise<RoomSummary[]> {
+  async roomsOf(userId: number, afterId: number | null, limit: number): Promise<RoomSummary[]> {
     const rows = await this.db
       .selectFrom('room_members as rm')
       .innerJoin('rooms as r', 'r.id', 'rm.room_id')
@@ -250,7 +252,9 @@ export class KyselyStorage implements Storage {
           .as('unread'),
       )
       .where('rm.user_id', '=', userId)
+      .$if(afterId !== null, (qb) => qb.where('r.id', '>', afterId!))
       .orderBy('r.id')
+      .limit(pageSize(limit))
       .execute();
     return rows.map((row) => ({
       ...toRoom(row),
@@ -319,6 +323,14 @@ export class KyselyStorage implements Storage {
 
   async findMessage(id: number): Promise<ChatMessage | undefined> {
     const row = await selectMessages(this.db).where('m.id', '=', id).executeTakeFirst();
+    return row && toChatMessage(row);
+  }
+
+  async findMessageByClientId(authorId: number, clientId: string): Promise<ChatMessage | undefined> {
+    const row = await selectMessages(this.db)
+      .where('m.author_id', '=', authorId)
+      .where('m.client_id', '=', clientId)
+      .executeTakeFirst();
     return row && toChatMessage(row);
   }
 
@@ -417,12 +429,13 @@ export class KyselyStorage implements Storage {
     return member.last_read_seq;
   }
 
-  async readPositions(roomId: number, limit: number): Promise<ReadPosition[]> {
+  async readPositions(roomId: number, afterUserId: number | null, limit: number): Promise<ReadPosition[]> {
     const rows = await this.db
       .selectFrom('room_members as rm')
       .innerJoin('users as u', 'u.id', 'rm.user_id')
       .select(['u.id', 'u.username', 'u.avatar', 'rm.last_read_seq'])
       .where('rm.room_id', '=', roomId)
+      .$if(afterUserId !== null, (qb) => qb.where('u.id', '>', afterUserId!))
       .orderBy('u.id')
       .limit(pageSize(limit))
       .execute();
@@ -446,6 +459,8 @@ export class KyselyStorage implements Storage {
           url: input.url,
           created_at: new Date().toISOString(),
           read_at: null,
+          room_id: input.source?.roomId ?? null,
+          message_id: input.source?.messageId ?? null,
         })
         .returningAll()
         .executeTakeFirstOrThrow();
@@ -459,8 +474,8 @@ export class KyselyStorage implements Storage {
   async createNotificationsOnce(
     userIds: number[],
     content: Omit<NewNotification, 'userId'>,
-  ): Promise<{ userId: number; notification: Notification }[]> {
-    const created: { userId: number; notification: Notification }[] = [];
+  ): Promise<UserNotification[]> {
+    const created: UserNotification[] = [];
     const wanted = [...new Set(userIds)];
     for (let i = 0; i < wanted.length; i += NOTIFY_BATCH) {
       const batch = wanted.slice(i, i + NOTIFY_BATCH);
@@ -487,6 +502,8 @@ export class KyselyStorage implements Storage {
             url: content.url,
             created_at: now,
             read_at: null,
+            room_id: content.source?.roomId ?? null,
+            message_id: content.source?.messageId ?? null,
           })),
         )
         .returningAll()
@@ -494,6 +511,30 @@ export class KyselyStorage implements Storage {
       created.push(...rows.map((row) => ({ userId: row.user_id, notification: toNotification(row) })));
     }
     return created;
+  }
+
+  async retextNotifications(messageId: number, category: string, text: string): Promise<UserNotification[]> {
+    const rows = await this.db
+      .updateTable('notifications')
+      .set({ message: text })
+      .where('message_id', '=', messageId)
+      .where('category', '=', category)
+      .where('message', '<>', text)
+      .returningAll()
+      .execute();
+    return rows.map((row) => ({ userId: row.user_id, notification: toNotification(row) }));
+  }
+
+  async redactRoomNotifications(roomId: number, userId: number): Promise<UserNotification[]> {
+    const rows = await this.db
+      .updateTable('notifications')
+      .set({ message: '' })
+      .where('room_id', '=', roomId)
+      .where('user_id', '=', userId)
+      .where('message', '<>', '')
+      .returningAll()
+      .execute();
+    return rows.map((row) => ({ userId: row.user_id, notification: toNotification(row) }));
   }
 
   async listNotifications(userId: number, beforeId: number | null, limit: number): Promise<Notification[]> {
@@ -577,6 +618,19 @@ export class KyselyStorage implements Storage {
         createdAt: row.created_at,
       }
     );
+  }
+
+  async uploadedBytes(userId: number): Promise<number> {
+    const row = await this.db
+      .selectFrom('files')
+      .select((eb) => eb.fn.sum<number | string | null>('file_size').as('bytes'))
+      .where('uploader_id', '=', userId)
+      .executeTakeFirstOrThrow();
+    return Number(row.bytes ?? 0);
+  }
+
+  async deleteFile(id: string): Promise<void> {
+    await this.db.deleteFrom('files').where('id', '=', id).execute();
   }
 
   // --- web push -------------------------------------------------------------------------------

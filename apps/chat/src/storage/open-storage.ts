@@ -2,11 +2,11 @@
  * Opens the storage the configuration asks for: PostgreSQL when a `postgres://` URL is given,
  * otherwise a SQLite file in the data directory. Call `migrate()` on the result before use.
  */
-import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
+import { makePrivateDir, touchPrivateFile } from '../data-dir.ts';
 import { KyselyStorage } from './kysely-storage.ts';
 import type { Database } from './schema.ts';
 import type { Storage } from './storage.ts';
@@ -23,7 +23,7 @@ export const SQLITE_FILE_NAME = 'switchboard.sqlite';
 export async function openStorage(config: StorageConfig): Promise<Storage> {
   const url = config.databaseUrl?.trim();
   if (!url) {
-    mkdirSync(config.dataDir, { recursive: true });
+    makePrivateDir(config.dataDir);
     return openSqliteStorage(join(config.dataDir, SQLITE_FILE_NAME));
   }
   if (/^postgres(ql)?:\/\//.test(url)) return openPostgresStorage(url);
@@ -36,6 +36,8 @@ export async function openStorage(config: StorageConfig): Promise<Storage> {
  * (NORMAL would only survive a process crash). Group commit keeps that affordable.
  */
 export async function openSqliteStorage(file: string): Promise<Storage> {
+  // SQLite gives its -wal and -shm files the database file's mode: 0600 for all three.
+  touchPrivateFile(file);
   const database = new SqliteDatabase(file);
   database.pragma('journal_mode = WAL');
   database.pragma('synchronous = FULL');

@@ -78,6 +78,9 @@ export interface NotificationsTable {
   url: string | null;
   created_at: string;
   read_at: string | null;
+  /** The room and message a notification was made from (null for one a service sent). */
+  room_id: number | null;
+  message_id: number | null;
 }
 
 export interface FilesTable {

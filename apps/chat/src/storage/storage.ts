@@ -71,6 +71,14 @@ export interface NewNotification {
   message: string;
   category: string;
   url: string | null;
+  /** The chat message it copies text from, so that text can be taken out again. */
+  source?: { roomId: number; messageId: number };
+}
+
+/** A notification and the user it belongs to. */
+export interface UserNotification {
+  userId: number;
+  notification: Notification;
 }
 
 export interface StoredFile {
@@ -137,9 +145,11 @@ export interface Storage {
   }): Promise<Room>; // ConflictError on duplicate slug
   findRoom(slug: string): Promise<Room | undefined>;
   addMember(roomId: number, userId: number): Promise<void>; // idempotent
-  removeMember(roomId: number, userId: number): Promise<void>;
+  /** False when the user was not a member. */
+  removeMember(roomId: number, userId: number): Promise<boolean>;
   isMember(roomId: number, userId: number): Promise<boolean>;
-  roomsOf(userId: number): Promise<RoomSummary[]>;
+  /** The user's rooms with id > afterId, lowest id first, at most `limit`. */
+  roomsOf(userId: number, afterId: number | null, limit: number): Promise<RoomSummary[]>;
   memberIds(roomId: number): Promise<number[]>;
   /** Users sharing at least one room with userId (excluding userId). */
   roomPeers(userId: number): Promise<number[]>;
@@ -149,6 +159,8 @@ export interface Storage {
   // messages: each call commits the change with the room's next seq
   appendMessage(input: NewMessage): Promise<StoredMessage>;
   findMessage(id: number): Promise<ChatMessage | undefined>;
+  /** The message `authorId` stored with `clientId`, in any room. */
+  findMessageByClientId(authorId: number, clientId: string): Promise<ChatMessage | undefined>;
   editMessage(messageId: number, content: string): Promise<ChatMessage>; // returns the message with its new seq
   deleteMessage(messageId: number): Promise<{ seq: number; roomSlug: string }>;
   /** Current state of messages, newest first, with seq < beforeSeq. Deleted ones are tombstones (content ''). */
@@ -158,8 +170,8 @@ export interface Storage {
 
   // read receipts
   markRoomRead(roomId: number, userId: number, seq: number): Promise<number>; // returns the stored (max) seq
-  /** Every member's last read seq, lowest user id first, at most `limit`. */
-  readPositions(roomId: number, limit: number): Promise<ReadPosition[]>;
+  /** Members' last read seq, lowest user id first, user ids above afterUserId, at most `limit`. */
+  readPositions(roomId: number, afterUserId: number | null, limit: number): Promise<ReadPosition[]>;
 
   // notifications
   createNotification(input: NewNotification): Promise<Notification>;
@@ -172,7 +184,11 @@ export interface Storage {
   createNotificationsOnce(
     userIds: number[],
     content: Omit<NewNotification, 'userId'>,
-  ): Promise<{ userId: number; notification: Notification }[]>;
+  ): Promise<UserNotification[]>;
+  /** Sets the text of the `category` notifications made from a message; returns those that changed. */
+  retextNotifications(messageId: number, category: string, text: string): Promise<UserNotification[]>;
+  /** Empties the text of a user's notifications made from a room's messages; returns those that changed. */
+  redactRoomNotifications(roomId: number, userId: number): Promise<UserNotification[]>;
   listNotifications(userId: number, beforeId: number | null, limit: number): Promise<Notification[]>;
   /** Marks one read if it belongs to userId; false if no such notification of theirs. */
   markNotificationRead(userId: number, notificationId: number): Promise<boolean>;
@@ -182,6 +198,10 @@ export interface Storage {
   // files
   saveFile(file: StoredFile): Promise<void>;
   findFile(id: string): Promise<StoredFile | undefined>;
+  /** Bytes of every file the user uploaded. */
+  uploadedBytes(userId: number): Promise<number>;
+  /** Forgets a file record (one attached to nothing); no error if there is none. */
+  deleteFile(id: string): Promise<void>;
 
   // web push
   savePushSubscription(

@@ -98,6 +98,29 @@ export class ChatApi {
     return this.expect(200, 'GET', `/api/rooms/${slug}/messages/?${query}`, { token: user.access });
   }
 
+  /** POST /api/rooms/{slug}/files/ as multipart: optional text fields first, then the file. */
+  async upload(
+    user: ChatUser,
+    slug: string,
+    bytes: Uint8Array,
+    options: { type?: string; name?: string; fields?: Record<string, string> } = {},
+  ): Promise<ApiAnswer & { headers: Headers }> {
+    const form = new FormData();
+    for (const [name, value] of Object.entries(options.fields ?? {})) form.append(name, value);
+    form.append(
+      'file',
+      new Blob([new Uint8Array(bytes)], { type: options.type ?? 'text/plain' }),
+      options.name ?? 'a.txt',
+    );
+    const response = await fetch(`${this.url}/api/rooms/${slug}/files/`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${user.access}` },
+      body: form,
+    });
+    const text = await response.text();
+    return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : undefined };
+  }
+
   private async expect(
     status: number,
     method: string,

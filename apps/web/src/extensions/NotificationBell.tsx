@@ -51,6 +51,12 @@ export function NotificationBell() {
           current && [frame.notification, ...current.filter((n) => n.id !== frame.notification.id)],
       ),
     );
+    // The message it quoted was edited or deleted, or its private room left: show the new text.
+    bell.on('notification_updated', (frame) =>
+      setList(
+        (current) => current?.map((n) => (n.id === frame.notification.id ? frame.notification : n)) ?? null,
+      ),
+    );
     bell.connect();
     setConnection(bell);
     return () => bell.close();
@@ -152,17 +158,18 @@ export function NotificationBell() {
   );
 }
 
-/** A notification's link, if it is one to follow: a path on this site, or an http(s) URL. */
+/**
+ * A notification's link, if it is one to follow: resolved the way the browser will resolve it
+ * (`/\evil.example/` is another host), and same-site only if the result has this origin.
+ */
 function safeLink(url: string | null): { href: string; sameSite: boolean } | null {
   if (!url) return null;
-  if (url.startsWith('/') && !url.startsWith('//')) return { href: url, sameSite: true };
+  let parsed: URL;
   try {
-    const parsed = new URL(url);
-    if (parsed.protocol === 'https:' || parsed.protocol === 'http:') {
-      return { href: parsed.href, sameSite: parsed.origin === location.origin };
-    }
+    parsed = new URL(url, location.origin);
   } catch {
-    // not a URL: nothing to follow
+    return null; // not a URL: nothing to follow
   }
-  return null;
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') return null;
+  return { href: parsed.href, sameSite: parsed.origin === location.origin };
 }

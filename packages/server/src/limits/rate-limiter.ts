@@ -12,6 +12,11 @@ export interface RateDecision {
 export interface RateLimiter {
   /** Counts one hit for `key` and says whether it is within `limit` hits per `windowSeconds`. */
   hit(key: string, limit: number, windowSeconds: number): RateDecision | Promise<RateDecision>;
+  /**
+   * Says what `hit` would decide now without counting anything: for limits that count only some
+   * outcomes (failed sign-ins), checked before the attempt and hit only when it fails.
+   */
+  peek(key: string, limit: number, windowSeconds: number): RateDecision | Promise<RateDecision>;
   close?(): Promise<void>;
 }
 
@@ -49,6 +54,14 @@ export class MemoryRateLimiter implements RateLimiter {
       return { allowed: true, retryAfterSeconds: 0 };
     }
     return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil((oldest + windowMs - now) / 1000)) };
+  }
+
+  peek(key: string, limit: number, windowSeconds: number): RateDecision {
+    const log = this.logs.get(key);
+    if (!log || log.stamps.length < limit) return { allowed: true, retryAfterSeconds: 0 };
+    const waitMs = log.stamps[log.next]! + windowSeconds * 1000 - this.now();
+    if (waitMs <= 0) return { allowed: true, retryAfterSeconds: 0 };
+    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 
   private sweep(): void {

@@ -5,6 +5,8 @@
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialSchema } from './0001-initial-schema.ts';
 import { accountStanding } from './0002-account-standing.ts';
+import { notificationSources } from './0003-notification-sources.ts';
+import { filesByUploader } from './0004-files-by-uploader.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -14,6 +16,8 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
       return {
         '0001-initial-schema': initialSchema(dialect),
         '0002-account-standing': accountStanding(),
+        '0003-notification-sources': notificationSources(),
+        '0004-files-by-uploader': filesByUploader(),
       };
     },
   };
