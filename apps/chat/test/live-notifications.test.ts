@@ -160,6 +160,8 @@ describe('notifications', () => {
       'evil.example/x',
       'https://evil .example/',
       'https://evil.example\\@good.example/',
+      // Only paths on this site: an absolute link, however harmless it looks, is refused.
+      'https://ci.example.com/build/1?x=y#z',
     ]) {
       expect([url, await notify(alice, { url })]).toMatchObject([
         url,
@@ -171,7 +173,7 @@ describe('notifications', () => {
       body: { field: 'user_id' },
     });
     expect(await live.server.storage.unreadNotificationCount(alice.id)).toBe(2);
-    for (const url of ['/#/rooms/a%20b', '/a\\b?x=1', 'https://ci.example.com/build/1?x=y#z']) {
+    for (const url of ['/#/rooms/a%20b', '/a\\b?x=1']) {
       expect([url, (await notify(alice, { url })).status]).toEqual([url, 201]);
     }
   });

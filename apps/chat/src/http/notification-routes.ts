@@ -24,18 +24,17 @@ const listQuery = z.object({
 const idParams = z.object({ id: cursor.positive() });
 
 /**
- * A link the web app may follow: a path on this site, or an absolute http(s) URL (opened in a new
- * tab). Never `javascript:`. A path must not start with `//` or `/\`, which browsers resolve to
- * another host, and nothing may hold control characters or spaces, which URL parsers drop or
- * rewrite (`/\t/evil.example` is `//evil.example` to a browser).
+ * A link the web app may follow: only a path on this site, so a notification can never send
+ * anyone elsewhere. It must not start with `//` or `/\`, which browsers resolve to another host,
+ * and may hold no control characters or spaces, which URL parsers drop or rewrite
+ * (`/\t/evil.example` is `//evil.example` to a browser).
  */
 const SAME_ORIGIN_PATH = /^\/(?![/\\])[^\s\p{Cc}]*$/u;
-const ABSOLUTE_HTTP_URL = /^https?:\/\/[^\s\p{Cc}/\\?#@]+(?:[/?#][^\s\p{Cc}]*)?$/iu;
 const link = z
   .string()
   .max(500)
-  .refine((url) => SAME_ORIGIN_PATH.test(url) || ABSOLUTE_HTTP_URL.test(url), {
-    message: 'must be a path on this site ("/" not followed by "/" or "\\") or an http(s) URL',
+  .refine((url) => SAME_ORIGIN_PATH.test(url), {
+    message: 'must be a path on this site ("/" not followed by "/" or "\\")',
   });
 
 const newNotification = z
