@@ -44,8 +44,8 @@ export function openConnection(
         ...(target.password !== undefined ? { password: target.password } : {}),
         ...(target.tls ? { tls: {} } : {}),
       });
-    case 'cluster':
-      return new Cluster(target.nodes, {
+    case 'cluster': {
+      const cluster = new Cluster(target.nodes, {
         enableOfflineQueue: false,
         shardedSubscribers: options.shardedPubSub ?? false,
         // A node that goes away is not retried on its own (ioredis' default): the slot map, refreshed
@@ -60,7 +60,22 @@ export function openConnection(
           ...(target.tls ? { tls: {} } : {}),
         },
       });
+      // ioredis opens a node's connection at its first command, and refuses the commands that come
+      // while it is still connecting, then retries them 100 ms later: behind the ones that came
+      // after. Connecting as soon as a node is known keeps one sender's commands in order.
+      if (!options.shardedPubSub) {
+        cluster.on('+node', (node: Redis) => {
+          if (node.status === 'wait') node.connect().catch(() => {});
+        });
+      }
+      return cluster;
+    }
   }
+}
+
+/** Resolves once every master of a Cluster has its connection open (at once for one server). */
+export async function whenMastersConnected(redis: RedisClient): Promise<void> {
+  if (isCluster(redis)) await Promise.all(redis.nodes('master').map((node) => node.ping()));
 }
 
 export function isCluster(redis: RedisClient): redis is Cluster {

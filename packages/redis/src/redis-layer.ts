@@ -7,7 +7,7 @@ import {
   LocalChannels,
   type Receiver,
 } from '@switchboard/server';
-import { closeConnection, openConnection, type RedisClient } from './connection.ts';
+import { closeConnection, openConnection, type RedisClient, whenMastersConnected } from './connection.ts';
 import { LinkHealth, type LinkState } from './link-health.ts';
 import { type Logger, silentLogger } from './logger.ts';
 import { type PubSub, pubSubOf } from './pubsub.ts';
@@ -102,7 +102,8 @@ export class RedisChannelLayer implements ChannelLayer {
     this.publisher = openConnection(options.url, 'switchboard-layer-publish');
     this.subscriber = openConnection(options.url, 'switchboard-layer-subscribe', { shardedPubSub: true });
     this.pubsub = pubSubOf(this.publisher, this.subscriber);
-    this.health.watch(this.publisher);
+    // Ready only once it can send to every shard without a connect in between (see connection.ts).
+    this.health.watch(this.publisher, () => whenMastersConnected(this.publisher));
     this.health.watch(this.subscriber, () => this.subscribeAll());
     this.subscriber.on(this.pubsub.messageEvent, (topic: string, payload: string) =>
       this.receive(topic, payload),
