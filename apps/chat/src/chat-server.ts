@@ -30,12 +30,12 @@ import { chatAsyncApi } from './asyncapi.ts';
 import { Revocations } from './auth/revocations.ts';
 import { TokenService, tokenClaims } from './auth/tokens.ts';
 import { ChatRooms } from './chat/chat-rooms.ts';
+import { CHAT_ERRORS } from './chat/error-codes.ts';
 import { orUnavailable } from './chat/storage-unavailable.ts';
 import type { Config } from './config.ts';
 import { chatConsumer } from './consumers/chat-consumer.ts';
 import { notificationsConsumer } from './consumers/notifications-consumer.ts';
 import { statusConsumer } from './consumers/status-consumer.ts';
-import { liveApi } from './http/live-api.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { restApi } from './http/rest-api.ts';
 import {
@@ -101,6 +101,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   });
 
   const switchboard = new Switchboard({
+    errors: CHAT_ERRORS,
     layer,
     rateLimiter,
     logger,
@@ -158,6 +159,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   await http.register(restApi, {
     storage,
     rooms,
+    live,
     tokens,
     revocations,
     adminUsers: config.adminUsers,
@@ -167,7 +169,6 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     roomsPerHour: config.roomsPerHour,
     maxMessageLength: config.maxMessageLength,
   });
-  await http.register(liveApi, { storage, tokens, revocations, live });
   const metricsHttp = config.metrics.port === undefined ? http : Fastify({ loggerInstance: httpLogger });
   metricsRoute(metricsHttp, switchboard.metrics.registry, config.metrics.token);
   http.get('/asyncapi.json', async () => chatAsyncApi(switchboard));

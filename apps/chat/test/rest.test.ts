@@ -1,48 +1,27 @@
 /**
- * The REST API over a real socket (Fastify on an ephemeral port, fetch) and a real SQLite file.
+ * The REST API over a real socket: the whole chat server on an ephemeral port (fetch) and a real
+ * SQLite file.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { MemoryChannelLayer } from '@switchboard/server';
-import Fastify, { type FastifyInstance } from 'fastify';
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Revocations } from '../src/auth/revocations.ts';
-import { TokenService } from '../src/auth/tokens.ts';
-import { ChatRooms } from '../src/chat/chat-rooms.ts';
-import { restApi } from '../src/http/rest-api.ts';
-import { openStorage } from '../src/storage/open-storage.ts';
 import type { Storage } from '../src/storage/storage.ts';
+import { ChatFixture, TEST_JWT_SECRET } from './support/chat-fixture.ts';
 
-const secret = randomBytes(32);
-let dataDir: string;
+const secret = new TextEncoder().encode(TEST_JWT_SECRET);
+let chat: ChatFixture;
 let storage: Storage;
-let app: FastifyInstance;
 let baseUrl: string;
 
 beforeAll(async () => {
-  dataDir = mkdtempSync(join(tmpdir(), 'switchboard-rest-'));
-  storage = await openStorage({ dataDir });
-  await storage.migrate();
-  app = Fastify({ logger: false });
-  const layer = new MemoryChannelLayer();
-  await app.register(restApi, {
-    storage,
-    rooms: new ChatRooms(storage, layer, 500),
-    tokens: new TokenService(secret),
-    revocations: new Revocations(storage, layer),
-    adminUsers: [],
-    maxMessageLength: 500,
-  });
-  baseUrl = await app.listen({ port: 0, host: '127.0.0.1' });
+  // Limits that would get in the way of a suite making many accounts and rooms from one address.
+  chat = await ChatFixture.start({ AUTH_RATE_LIMIT: '100000', ROOMS_PER_HOUR: '100000' });
+  storage = chat.server.storage;
+  baseUrl = chat.server.url;
 });
 
 afterAll(async () => {
-  await app?.close();
-  await storage?.close();
-  rmSync(dataDir, { recursive: true, force: true });
+  await chat?.close();
 });
 
 interface Answer {

@@ -4,9 +4,14 @@
  * the chat frames live beside it. No Node imports: browsers load this file too.
  */
 import { z } from 'zod';
-import { ErrorCode } from './codes.ts';
 
-export { CloseCode, ErrorCode, FINAL_CLOSE_CODES } from './codes.ts';
+export {
+  CloseCode,
+  type ErrorMapping,
+  FINAL_CLOSE_CODES,
+  FRAMEWORK_ERRORS,
+  FrameworkErrorCode,
+} from './codes.ts';
 
 /** Correlates one client frame with its single `ack` or `error` reply. */
 export const ref = z.string().min(1).max(64);
@@ -30,7 +35,8 @@ export type AckFrame = z.infer<typeof ackFrame>;
 export const errorFrame = z.object({
   type: z.literal('error'),
   ref: ref.optional(),
-  code: z.enum(ErrorCode),
+  /** One of the framework's codes or one the application adds (the chat server's are in codes.ts). */
+  code: z.string().min(1),
   error: z.string(),
   /** The offending field of an INVALID_MESSAGE, as a dotted path. */
   field: z.string().optional(),

@@ -1,4 +1,5 @@
 export * from './chat.ts';
+export { ChatErrorCode, ERRORS, ErrorCode } from './codes.ts';
 export * from './common.ts';
 export * from './envelope.ts';
 export * from './notifications.ts';

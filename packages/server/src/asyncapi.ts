@@ -34,7 +34,8 @@ export function asyncApiDocument(app: Switchboard, info: AsyncApiInfo): Json {
   const channels: Json = {};
   const operations: Json = {};
   const messages: Json = {};
-  const envelope: MessageSchemas = { ack: ackFrame, error: errorFrame };
+  const codes = app.errorCodes as [string, ...string[]];
+  const envelope: MessageSchemas = { ack: ackFrame, error: errorFrame.extend({ code: z.enum(codes) }) };
 
   for (const { pattern, consumer } of app.routes()) {
     const id = channelId(pattern);

@@ -1,8 +1,24 @@
-import { CloseCode, ErrorCode } from '@switchboard/protocol/envelope';
+import { FRAMEWORK_ERRORS, FrameworkErrorCode } from '@switchboard/protocol/envelope';
+
+/**
+ * The codes an application adds to the framework's, by declaration merging (as with Principal):
+ *
+ *   declare module '@switchboard/server' {
+ *     interface ApplicationErrorCodes { NOT_FOUND: true }
+ *   }
+ *
+ * and their HTTP status and close code go to `new Switchboard({ errors })`.
+ */
+// biome-ignore lint/suspicious/noEmptyInterface: filled by applications through declaration merging
+export interface ApplicationErrorCodes {}
+
+/** A code a WsError may carry: the framework's, or one the application declared. */
+export type ErrorCode = FrameworkErrorCode | (keyof ApplicationErrorCodes & string);
 
 /**
  * An expected refusal. Thrown from a message handler it becomes an `error` frame (the connection
- * stays open); thrown from `connect` the error frame is followed by `closeCode`.
+ * stays open); thrown from `connect` the error frame is followed by the close code the error
+ * table gives its code (or `details.closeCode`).
  */
 export class WsError extends Error {
   constructor(
@@ -13,26 +29,6 @@ export class WsError extends Error {
     super(message);
     this.name = 'WsError';
   }
-
-  get closeCode(): number {
-    return this.details.closeCode ?? defaultCloseCode(this.code);
-  }
 }
 
-function defaultCloseCode(code: ErrorCode): number {
-  switch (code) {
-    case ErrorCode.AUTHENTICATION_FAILED:
-      return CloseCode.UNAUTHORIZED;
-    case ErrorCode.PERMISSION_DENIED:
-      return CloseCode.FORBIDDEN;
-    case ErrorCode.CHANNEL_NOT_FOUND:
-    case ErrorCode.NOT_FOUND:
-      return CloseCode.NOT_FOUND;
-    case ErrorCode.RATE_LIMIT_EXCEEDED:
-      return CloseCode.RATE_LIMITED;
-    case ErrorCode.SERVICE_UNAVAILABLE:
-      return CloseCode.TRY_AGAIN_LATER;
-    default:
-      return 1011;
-  }
-}
+export { FRAMEWORK_ERRORS, FrameworkErrorCode };

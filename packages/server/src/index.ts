@@ -21,7 +21,13 @@ export {
   type MessageSchemas,
   type RateRule,
 } from './consumer/consumer.ts';
-export { WsError } from './errors.ts';
+export {
+  type ApplicationErrorCodes,
+  type ErrorCode,
+  FRAMEWORK_ERRORS,
+  FrameworkErrorCode,
+  WsError,
+} from './errors.ts';
 export {
   assertValidName,
   type ChannelLayer,

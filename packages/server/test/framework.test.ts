@@ -189,7 +189,7 @@ describe('typed frames and bad input', () => {
     });
     expect(await client.request({ type: 'refuse' })).toMatchObject({
       code: 'PERMISSION_DENIED',
-      error: 'You can only edit your own messages.',
+      error: 'Not yours to change.',
     });
     expect(await client.request({ type: 'echo', text: 'after' })).toMatchObject({ type: 'ack' });
   });

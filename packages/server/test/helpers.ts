@@ -61,7 +61,7 @@ export const echoConsumer = defineConsumer({
       throw new Error('handler exploded');
     },
     refuse() {
-      throw new WsError('PERMISSION_DENIED', 'You can only edit your own messages.');
+      throw new WsError('PERMISSION_DENIED', 'Not yours to change.');
     },
     async join(conn, message) {
       await conn.groupAdd(message.group);

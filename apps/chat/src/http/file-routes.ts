@@ -20,8 +20,8 @@ import type { CompletedFile } from '../files/chunked-uploads.ts';
 import { downloadHeaders, sanitizeFileName } from '../files/file-policy.ts';
 import { currentUser } from './authenticate.ts';
 import { HttpError, invalidInput, notFound } from './http-error.ts';
-import type { LiveApiDeps } from './live-api.ts';
 import { parseInput } from './parse-input.ts';
+import type { RestDeps } from './rest-api.ts';
 import { memberRoom } from './room-params.ts';
 
 const fileParams = z.object({ id: z.string().regex(/^[A-Za-z0-9-]{8,64}$/) });
@@ -37,7 +37,7 @@ const uploadFields = z.object({
 /** Room for the multipart framing and the text fields around the file. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-export const fileRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage, live }) => {
+export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, live }) => {
   const maxBytes = live.uploads.limits.maxBytes;
   await api.register(multipart, { throwFileSizeLimit: false });
 

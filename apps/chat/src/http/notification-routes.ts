@@ -11,8 +11,8 @@ import { InvalidTokenError, type TokenUser } from '../auth/tokens.ts';
 import { currentUser } from './authenticate.ts';
 import { forbidden, notFound, unauthenticated } from './http-error.ts';
 import { cursor } from './input-schemas.ts';
-import type { LiveApiDeps } from './live-api.ts';
 import { parseInput } from './parse-input.ts';
+import type { RestDeps } from './rest-api.ts';
 
 const MAX_PAGE = 100;
 
@@ -54,7 +54,7 @@ const newNotification = z
     path: ['user_id'],
   });
 
-export const notificationRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { live }) => {
+export const notificationRoutes: FastifyPluginAsync<RestDeps> = async (api, { live }) => {
   api.get('/notifications/', async (request) => {
     const { before_id, limit } = parseInput(listQuery, request.query);
     const me = currentUser(request).userId;
@@ -77,7 +77,7 @@ export const notificationRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, {
 };
 
 /** POST /api/notifications/: its own authentication, as a service has no user account. */
-export const sendNotificationRoute: FastifyPluginAsync<LiveApiDeps> = async (api, deps) => {
+export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, deps) => {
   const { storage, live } = deps;
 
   api.post('/notifications/', async (request, reply) => {
@@ -99,7 +99,7 @@ export const sendNotificationRoute: FastifyPluginAsync<LiveApiDeps> = async (api
   });
 };
 
-async function authorizeSender(request: FastifyRequest, { tokens, revocations, storage, live }: LiveApiDeps) {
+async function authorizeSender(request: FastifyRequest, { tokens, revocations, storage, live }: RestDeps) {
   const match = /^Bearer +([^ ]+) *$/i.exec(request.headers.authorization ?? '');
   if (!match) {
     throw unauthenticated('Send "Authorization: Bearer <admin access token or SERVICE_TOKEN>".');

@@ -7,8 +7,8 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { currentUser } from './authenticate.ts';
 import { invalidInput, notFound } from './http-error.ts';
-import type { LiveApiDeps } from './live-api.ts';
 import { parseInput } from './parse-input.ts';
+import type { RestDeps } from './rest-api.ts';
 
 /** P-256 public key (65 bytes) and auth secret (16 bytes), base64url as PushSubscription.toJSON() gives them. */
 const subscription = z.object({
@@ -27,11 +27,11 @@ const endpointOnly = z.object({ endpoint: z.string().min(1).max(1000) });
  */
 export const MAX_PUSH_SUBSCRIPTIONS = 10;
 
-export const vapidKeyRoute: FastifyPluginAsync<LiveApiDeps> = async (api, { live }) => {
+export const vapidKeyRoute: FastifyPluginAsync<RestDeps> = async (api, { live }) => {
   api.get('/push/vapid-public-key', async () => ({ public_key: live.push.publicKey }));
 };
 
-export const pushRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage, live }) => {
+export const pushRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, live }) => {
   api.get('/push/subscriptions/', async (request) => {
     const mine = await storage.pushSubscriptionsOf(currentUser(request).userId);
     return { subscriptions: mine.map((s) => ({ endpoint: s.endpoint })) };

@@ -2,11 +2,11 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { currentUser } from './authenticate.ts';
 import { listQuery } from './input-schemas.ts';
-import type { LiveApiDeps } from './live-api.ts';
 import { parseInput } from './parse-input.ts';
+import type { RestDeps } from './rest-api.ts';
 import { memberRoom } from './room-params.ts';
 
-export const receiptRoutes: FastifyPluginAsync<LiveApiDeps> = async (api, { storage, live }) => {
+export const receiptRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, live }) => {
   api.get('/rooms/:slug/read-receipts/', async (request) => {
     const room = await memberRoom(
       storage,

@@ -1,34 +1,45 @@
 /**
- * The chat server's REST API as one Fastify plugin, mounted under /api:
+ * The chat server's REST API as one Fastify plugin, mounted under /api. This context owns what
+ * every route shares (the error and not-found handlers, JSON only, the body limit, the bearer
+ * check); the feature modules only add routes:
  *
  *   POST /api/register/  POST /api/token/  POST /api/token/refresh/      (no token needed)
+ *   GET  /api/push/vapid-public-key  POST /api/notifications/          (no token / service token)
  *   GET  /api/me/
  *   GET  /api/rooms/  POST /api/rooms/  POST /api/rooms/:slug/join/
  *   POST /api/rooms/:slug/members/  DELETE /api/rooms/:slug/members/me/  POST /api/direct/
- *   GET  /api/rooms/:slug/messages/?before_seq=&limit=
+ *   GET  /api/rooms/:slug/messages/?before_seq=&limit=  GET /api/rooms/:slug/read-receipts/
+ *   POST /api/rooms/:slug/files/  GET /api/files/:id/
+ *   GET  /api/notifications/  POST /api/notifications/:id/read/  GET|POST|DELETE /api/push/subscriptions/
  *   POST /api/admin/users/:username/disable/  POST …/enable/  DELETE /api/admin/users/:username/
  *
- * Every other route needs `Authorization: Bearer <access token>`. Every error is JSON `{error, code}`.
- * The plugin is encapsulated: its error and not-found handlers apply to /api only.
+ * Every error is JSON `{error, code}`, with the status the protocol's table gives its code.
  */
 import type { RateLimiter } from '@switchboard/server';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Revocations } from '../auth/revocations.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { ChatRooms } from '../chat/chat-rooms.ts';
+import type { LiveFeatures } from '../live-features.ts';
 import type { Storage } from '../storage/storage.ts';
 import { accountRoutes } from './account-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { bearerAuthentication } from './authenticate.ts';
+import { fileRoutes } from './file-routes.ts';
 import { historyRoutes } from './history-routes.ts';
 import { notFound, replyWithError } from './http-error.ts';
+import { notificationRoutes, sendNotificationRoute } from './notification-routes.ts';
 import { profileRoutes } from './profile-routes.ts';
+import { pushRoutes, vapidKeyRoute } from './push-routes.ts';
+import { receiptRoutes } from './receipt-routes.ts';
 import { roomRoutes } from './room-routes.ts';
 
 export interface RestDeps {
   storage: Storage;
   /** The chat domain, for changes that must reach live sockets (leaving a room). */
   rooms: ChatRooms;
+  /** Notifications, receipts, uploads, Web Push. */
+  live: LiveFeatures;
   tokens: TokenService;
   /** Refuses revoked tokens, and tells every node when an admin revokes a user. */
   revocations: Revocations;
@@ -63,12 +74,18 @@ export const restApi: FastifyPluginAsync<RestDeps> = async (app, deps) => {
       });
 
       await api.register(accountRoutes, deps);
+      await api.register(vapidKeyRoute, deps);
+      await api.register(sendNotificationRoute, deps);
       await api.register(async (signedIn) => {
         signedIn.addHook('onRequest', bearerAuthentication(deps.tokens, deps.revocations));
         await signedIn.register(profileRoutes, deps);
         await signedIn.register(adminRoutes, { ...deps, prefix: '/admin' });
         await signedIn.register(roomRoutes, deps);
         await signedIn.register(historyRoutes, deps);
+        await signedIn.register(notificationRoutes, deps);
+        await signedIn.register(pushRoutes, deps);
+        await signedIn.register(receiptRoutes, deps);
+        await signedIn.register(fileRoutes, deps);
       });
     },
     { prefix: '/api' },

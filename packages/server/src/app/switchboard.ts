@@ -7,7 +7,7 @@
  */
 import type { IncomingMessage, Server } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ErrorCode } from '@switchboard/protocol/envelope';
+import { type ErrorMapping, FrameworkErrorCode } from '@switchboard/protocol/envelope';
 import { type Logger, pino } from 'pino';
 import type { Registry } from 'prom-client';
 import { type WebSocket, WebSocketServer } from 'ws';
@@ -15,7 +15,7 @@ import { type Authenticator, BEARER_SUBPROTOCOL, type Principal } from '../auth/
 import { FRAMEWORK_FRAMES } from '../connection/frame-decoder.ts';
 import { LiveConnection } from '../connection/live-connection.ts';
 import type { AnyConsumer, ConsumerSpec, MessageSchemas, RateRule } from '../consumer/consumer.ts';
-import { WsError } from '../errors.ts';
+import { type ApplicationErrorCodes, FRAMEWORK_ERRORS, WsError } from '../errors.ts';
 import type { ChannelLayer } from '../layer/channel-layer.ts';
 import { MemoryChannelLayer } from '../layer/memory-layer.ts';
 import { MemoryRateLimiter, type RateLimiter } from '../limits/rate-limiter.ts';
@@ -76,6 +76,8 @@ export interface SwitchboardOptions {
   compression?: false | { threshold: number };
   logger?: Logger;
   metricsRegistry?: Registry;
+  /** The HTTP status and close code of each code the application declared (ApplicationErrorCodes). */
+  errors?: Readonly<Record<keyof ApplicationErrorCodes, ErrorMapping>>;
 }
 
 export class Switchboard {
@@ -118,6 +120,7 @@ export class Switchboard {
       maxQueuedFrames: this.limits.maxQueuedFrames,
       invalidFrames: this.limits.invalidFrames,
       fromToken: options.authenticate?.fromToken,
+      errors: { ...FRAMEWORK_ERRORS, ...options.errors },
       counters,
     };
     const compression = options.compression ?? false;
@@ -141,6 +144,11 @@ export class Switchboard {
     }
     this.router.add(pattern, consumer as unknown as AnyConsumer);
     return this;
+  }
+
+  /** Every error code this server may answer with: the framework's and the application's. */
+  get errorCodes(): readonly string[] {
+    return Object.keys(this.settings.errors);
   }
 
   /** The routes, in matching order (for documentation such as the AsyncAPI document). */
@@ -199,10 +207,7 @@ export class Switchboard {
 
   private async open(conn: LiveConnection, request: IncomingMessage, url: URL): Promise<void> {
     const timeout = setTimeout(
-      () =>
-        conn.refuse(
-          new WsError(ErrorCode.SERVICE_UNAVAILABLE, 'Connection set-up timed out.', { closeCode: 1013 }),
-        ),
+      () => conn.refuse(new WsError(FrameworkErrorCode.SERVICE_UNAVAILABLE, 'Connection set-up timed out.')),
       this.limits.connectTimeoutSeconds * 1000,
     );
     try {
@@ -211,7 +216,10 @@ export class Switchboard {
         ? await this.options.authenticate.fromUpgrade({ request, url })
         : null;
       if (!route)
-        throw new WsError(ErrorCode.CHANNEL_NOT_FOUND, `No channel at ${url.pathname.slice(0, 100)}.`);
+        throw new WsError(
+          FrameworkErrorCode.CHANNEL_NOT_FOUND,
+          `No channel at ${url.pathname.slice(0, 100)}.`,
+        );
       const who = credential?.principal ?? { id: conn.id };
       this.claimSlot(conn, who.id);
       await conn.start(route.target, credential, route.params);
@@ -227,7 +235,7 @@ export class Switchboard {
     const held = this.perPrincipal.get(id) ?? 0;
     if (held >= this.limits.maxConnectionsPerPrincipal) {
       throw new WsError(
-        ErrorCode.RATE_LIMIT_EXCEEDED,
+        FrameworkErrorCode.RATE_LIMIT_EXCEEDED,
         `Too many open connections (at most ${this.limits.maxConnectionsPerPrincipal}).`,
       );
     }

@@ -1,4 +1,4 @@
-import { ErrorCode } from '@switchboard/protocol/envelope';
+import { FrameworkErrorCode } from '@switchboard/protocol/envelope';
 import { type JWTHeaderParameters, type JWTPayload, jwtVerify } from 'jose';
 import { WsError } from '../errors.ts';
 import {
@@ -27,7 +27,7 @@ export interface JwtAuthenticatorOptions {
   allowedOrigins?: string[];
 }
 
-const refuse = (text: string) => new WsError(ErrorCode.AUTHENTICATION_FAILED, text);
+const refuse = (text: string) => new WsError(FrameworkErrorCode.AUTHENTICATION_FAILED, text);
 
 /** The SHA variant of each HMAC algorithm, for importing a secret as a WebCrypto key. */
 const HMAC_HASH: Record<string, string> = { HS256: 'SHA-256', HS384: 'SHA-384', HS512: 'SHA-512' };

@@ -1,4 +1,4 @@
-import { authFrame, ErrorCode } from '@switchboard/protocol/envelope';
+import { authFrame, FrameworkErrorCode } from '@switchboard/protocol/envelope';
 import type { MessageSchemas } from '../consumer/consumer.ts';
 import { WsError } from '../errors.ts';
 import { illFormedTextPath } from './well-formed-text.ts';
@@ -14,7 +14,7 @@ export const FRAMEWORK_FRAMES: MessageSchemas = { auth: authFrame };
 export const MAX_JSON_DEPTH = 32;
 
 const invalid = (text: string, field?: string) =>
-  new WsError(ErrorCode.INVALID_MESSAGE, text, field === undefined ? {} : { field });
+  new WsError(FrameworkErrorCode.INVALID_MESSAGE, text, field === undefined ? {} : { field });
 
 /** Parses once, then validates against the schema named by the frame's `type`. */
 export function decodeFrame(data: Buffer, isBinary: boolean, schemas: MessageSchemas): DecodedFrame {

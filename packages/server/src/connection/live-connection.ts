@@ -4,7 +4,12 @@
  * order; connections never wait on each other.
  */
 import { randomBytes } from 'node:crypto';
-import { type AuthFrame, ErrorCode } from '@switchboard/protocol/envelope';
+import {
+  type AuthFrame,
+  CloseCode,
+  type ErrorMapping,
+  FrameworkErrorCode,
+} from '@switchboard/protocol/envelope';
 import type { Logger } from 'pino';
 import type { WebSocket } from 'ws';
 import type { Credential, Principal } from '../auth/authenticator.ts';
@@ -31,6 +36,8 @@ export interface ConnectionSettings {
   invalidFrames: RateRule;
   /** Verifies a token sent in an `auth` frame; absent when the server has no authenticator. */
   fromToken: ((token: string) => Promise<Credential>) | undefined;
+  /** Each code's close code (the framework's table with the application's on top). */
+  errors: Readonly<Record<string, ErrorMapping>>;
   /** Counts frames written, read by the metrics on scrape (a plain number is cheaper than a counter per write). */
   counters: { framesSent: number };
 }
@@ -46,7 +53,7 @@ interface Received {
 const OPEN = 1;
 /** The longest delay setTimeout holds (about 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
-export const SLOW_CONSUMER_REASON = 'slow consumer: reconnect with after_seq';
+export const SLOW_CONSUMER_REASON = 'slow consumer';
 /** Close reasons are limited to 123 bytes by RFC 6455. */
 const reasonOf = (text: string) => Buffer.from(text).subarray(0, 123).toString();
 /**
@@ -146,7 +153,9 @@ export class LiveConnection implements Connection<unknown> {
   refuse(error: unknown, reason?: string, ref?: string): void {
     const refusal = this.asWsError(error);
     this.sendError(refusal, ref);
-    this.close(refusal.closeCode, reason ?? refusal.message);
+    const closeCode =
+      refusal.details.closeCode ?? this.settings.errors[refusal.code]?.close ?? CloseCode.INTERNAL_ERROR;
+    this.close(closeCode, reason ?? refusal.message);
   }
 
   // --- Connection API for consumers -----------------------------------------------------------
@@ -247,7 +256,7 @@ export class LiveConnection implements Connection<unknown> {
   private asWsError(error: unknown): WsError {
     if (error instanceof WsError) return error;
     this.log.error({ err: error }, 'unexpected error');
-    return new WsError(ErrorCode.INTERNAL_ERROR, 'Internal server error.');
+    return new WsError(FrameworkErrorCode.INTERNAL_ERROR, 'Internal server error.');
   }
 
   // --- layer events ---------------------------------------------------------------------------
@@ -338,7 +347,7 @@ export class LiveConnection implements Connection<unknown> {
     if (!decision.allowed) {
       metrics.rateLimited.inc();
       this.sendError(
-        new WsError(ErrorCode.RATE_LIMIT_EXCEEDED, 'Rate limit exceeded. Please slow down.', {
+        new WsError(FrameworkErrorCode.RATE_LIMIT_EXCEEDED, 'Rate limit exceeded. Please slow down.', {
           retryAfter: decision.retryAfterSeconds,
         }),
         ref,
@@ -405,7 +414,8 @@ export class LiveConnection implements Connection<unknown> {
     if (this.expiresAt === undefined) return;
     // A lifetime longer than one timer can hold waits again.
     if (Date.now() < this.expiresAt) this.armExpiry(this.expiresAt);
-    else this.refuse(new WsError(ErrorCode.AUTHENTICATION_FAILED, 'Token expired.'), 'token expired');
+    else
+      this.refuse(new WsError(FrameworkErrorCode.AUTHENTICATION_FAILED, 'Token expired.'), 'token expired');
   }
 
   /**
@@ -416,7 +426,7 @@ export class LiveConnection implements Connection<unknown> {
   private async renew(token: string, ref: string | undefined): Promise<void> {
     const { fromToken } = this.settings;
     if (!fromToken) {
-      this.sendError(new WsError(ErrorCode.INVALID_MESSAGE, 'This server takes no tokens.'), ref);
+      this.sendError(new WsError(FrameworkErrorCode.INVALID_MESSAGE, 'This server takes no tokens.'), ref);
       return;
     }
     let credential: Credential;
@@ -424,12 +434,12 @@ export class LiveConnection implements Connection<unknown> {
       credential = await fromToken(token);
     } catch (error) {
       const refusal = this.asWsError(error);
-      if (refusal.code === ErrorCode.AUTHENTICATION_FAILED) this.refuse(refusal, undefined, ref);
+      if (refusal.code === FrameworkErrorCode.AUTHENTICATION_FAILED) this.refuse(refusal, undefined, ref);
       else this.sendError(refusal, ref);
       return;
     }
     if (credential.principal.id !== this.principal.id) {
-      const refusal = new WsError(ErrorCode.AUTHENTICATION_FAILED, 'The token names another user.');
+      const refusal = new WsError(FrameworkErrorCode.AUTHENTICATION_FAILED, 'The token names another user.');
       this.refuse(refusal, undefined, ref);
       return;
     }

@@ -93,10 +93,10 @@ export function channelLayerConformance(name: string, makePair: LayerPairFactory
       const members = [collector(1), collector(1), collector(1), collector(1)];
       const outsider = collector(1);
       const channels = members.map((m, i) => (i % 2 === 0 ? a : b).addChannel(m.receiver));
-      for (const [i, channel] of channels.entries()) await (i % 2 === 0 ? a : b).groupAdd('room_1', channel);
+      for (const [i, channel] of channels.entries()) await (i % 2 === 0 ? a : b).groupAdd('group_1', channel);
       a.addChannel(outsider.receiver);
-      await b.groupSend('room_1', { type: 'chat', text: 'hi' });
-      for (const m of members) expect(await m.complete).toEqual([{ type: 'chat', text: 'hi' }]);
+      await b.groupSend('group_1', { type: 'note', text: 'hi' });
+      for (const m of members) expect(await m.complete).toEqual([{ type: 'note', text: 'hi' }]);
       await settle();
       for (const m of members) expect(m.received).toHaveLength(1);
       expect(outsider.received).toEqual([]);
