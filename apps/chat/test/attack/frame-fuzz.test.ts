@@ -19,7 +19,7 @@ import type { ChatMessage } from '@switchboard/protocol';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChatUser } from '../support/chat-api.ts';
 import { fuzzSeed, isAcceptableCode, Prng, Tally, Target } from './support/attack-kit.ts';
-import { FuzzSocket, type Outcome } from './support/fuzz-socket.ts';
+import { type Answer, FuzzSocket, type Outcome } from './support/fuzz-socket.ts';
 
 const FRAMES = { chat: 5200, notifications: 2500, status: 2500 };
 const ANSWER_TIMEOUT_MS = 3000;
@@ -88,7 +88,8 @@ const acked = {
 };
 let rateLimitCloses = 0;
 
-beforeAll(async () => {
+/** Sets up the world, then runs the whole attack; the verdicts below read its results. */
+async function startAndAttack(): Promise<void> {
   seed = fuzzSeed('frames');
   target = await Target.start({
     // The fuzzer sends thousands of frames a minute on purpose; the limiter has its own test below.
@@ -140,12 +141,11 @@ beforeAll(async () => {
   await Promise.all(
     (Object.keys(FRAMES) as Endpoint[]).map((endpoint) => attack(endpoint, new Prng(rng.int(2 ** 32)))),
   );
-}, 120_000);
+}
 
-afterAll(async () => {
+afterAll(() => {
   tally.print('frames', 'frames');
   console.log(`attack[frames]: ${rateLimitCloses} sockets closed with 4429 by the limiter and reopened`);
-  await target?.stop();
 });
 
 function chatUrl(user: ChatUser): string {
@@ -709,6 +709,11 @@ const CLASSES = [
 ];
 
 describe(`frame fuzzing on every endpoint (${FRAMES.chat + FRAMES.notifications + FRAMES.status} frames)`, () => {
+  beforeAll(startAndAttack, 120_000);
+  afterAll(async () => {
+    await target?.stop();
+  });
+
   for (const cls of CLASSES) {
     const check = () => {
       const result = results.get(cls);
@@ -772,5 +777,76 @@ describe(`frame fuzzing on every endpoint (${FRAMES.chat + FRAMES.notifications 
       expect(byId.get(id), `acked message ${id} missing from history (FUZZ_SEED=${seed})`).toBeDefined();
       expect(byId.get(id)!.deleted).toBe(acked.deleted.has(id));
     }
+  });
+});
+
+/**
+ * The fuzz server above lifts the limit so the fuzzer can work; this one keeps it small (5 frames
+ * a minute) to show the limiter bites: refusals with retry_after, then 4429 for a sender that
+ * keeps going.
+ */
+describe('the rate limiter closes abusive sockets', () => {
+  let limited: Target;
+  let mallory: ChatUser;
+  let room: string;
+
+  beforeAll(async () => {
+    limited = await Target.start({ WS_RATE_LIMIT: '5', WS_RATE_WINDOW_SECONDS: '60' });
+    mallory = await limited.api.signUp('mallory');
+    room = await limited.api.createRoom(mallory);
+  });
+
+  afterAll(async () => {
+    await limited?.stop();
+  });
+
+  /** Floods `count` frames without waiting, then collects the answers and the close code. */
+  async function flood(frame: (i: number) => string, count: number) {
+    const socket = await FuzzSocket.open(
+      `${limited.wsBase}/ws/chat/${room}/?token=${mallory.access}`,
+      'synced',
+    );
+    const answers: Answer[] = [];
+    for (let i = 0; i < count && !socket.closed; i++) socket.socket.send(frame(i));
+    for (
+      let outcome = await socket.exchangeNone(5000);
+      outcome.kind === 'answer';
+      outcome = await socket.exchangeNone(5000)
+    ) {
+      answers.push(outcome.answer);
+    }
+    tally.add('rate-limit flood', count);
+    return { answers, closed: socket.closed };
+  }
+
+  it('valid frames over the limit are refused with retry_after, then the socket is closed with 4429', async () => {
+    const { answers, closed } = await flood(
+      (i) => JSON.stringify({ type: 'chat_message', message: `m${i}`, ref: `r${i}` }),
+      40,
+    );
+    expect(answers.slice(0, 5).map((a) => a.type)).toEqual(['ack', 'ack', 'ack', 'ack', 'ack']);
+    expect(answers[5]).toMatchObject({
+      type: 'error',
+      ref: 'r5',
+      code: 'RATE_LIMIT_EXCEEDED',
+      retry_after: expect.any(Number),
+    });
+    expect(closed?.code).toBe(4429);
+    // Stored: exactly the five acked, nothing that was refused.
+    expect((await limited.api.history(mallory, room)).messages.map((m) => m.content).sort()).toEqual([
+      'm0',
+      'm1',
+      'm2',
+      'm3',
+      'm4',
+    ]);
+    await limited.assertAlive('a rate-limit flood');
+  });
+
+  it.fails('PENDING finding 3: a flood of invalid frames is rate-limited too and closed with 4429', async () => {
+    const { answers, closed } = await flood((i) => `{"type":"chat_message","message":${i}`, 1000);
+    expect(answers.some((a) => a.code === 'RATE_LIMIT_EXCEEDED')).toBe(true);
+    expect(closed?.code).toBe(4429);
+    await limited.assertAlive('an invalid-frame flood');
   });
 });

@@ -73,6 +73,11 @@ export class FuzzSocket {
     return this.nextAnswer(timeoutMs);
   }
 
+  /** The next answer to frames already sent (a flood), the close, or a timeout. */
+  exchangeNone(timeoutMs: number): Promise<Outcome> {
+    return this.nextAnswer(timeoutMs);
+  }
+
   /**
    * After a rate-limit refusal the server may close the socket (4429) right behind it: a ping
    * round trip shows whether that close is on its way, before the next frame is sent into it.
