@@ -96,6 +96,8 @@ async function startAndAttack(): Promise<void> {
     WS_RATE_LIMIT: '1000000',
     AUTH_RATE_LIMIT: '100000',
     UPLOAD_MAX_PENDING: '200',
+    // Per-user upload rate (rest branch): lifted, so uploads keep reaching their handlers.
+    UPLOADS_PER_MINUTE: '100000',
     SERVICE_TOKEN,
   });
   alice = await target.api.signUp('alice');
@@ -157,8 +159,13 @@ function endpointUrl(endpoint: Endpoint): string {
 }
 
 async function roomLastSeq(): Promise<number> {
-  const rooms = await target.api.call('GET', '/api/rooms/', { token: bob.access });
-  return (rooms.body as { slug: string; last_seq: number }[]).find((r) => r.slug === slug)!.last_seq;
+  const answer = await target.api.call('GET', `/api/rooms/?limit=100`, { token: bob.access });
+  // The list is a bare array today; the paged list (rest branch) wraps it as {rooms, next_after_id}.
+  const rooms = (Array.isArray(answer.body) ? answer.body : answer.body.rooms) as {
+    slug: string;
+    last_seq: number;
+  }[];
+  return rooms.find((r) => r.slug === slug)!.last_seq;
 }
 
 async function fullHistory(): Promise<ChatMessage[]> {
