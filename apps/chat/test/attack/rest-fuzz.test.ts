@@ -49,6 +49,8 @@ let target: Target;
 let alice: ChatUser;
 let bob: ChatUser;
 let room: string;
+/** The room the leave route leaves: `room` keeps alice as a member, so every batch finds her in it. */
+let leaveRoom: string;
 let privateRoom: string;
 let fileId: string;
 let notificationId: number;
@@ -150,6 +152,7 @@ beforeAll(async () => {
   alice = await target.api.signUp('alice');
   bob = await target.api.signUp('bob');
   room = await target.api.createRoom(alice);
+  leaveRoom = await target.api.createRoom(alice);
   privateRoom = await target.api.createRoom(bob, { private: true });
   await target.api.join(bob, room);
   const sent = await target.api.call('POST', '/api/notifications/', {
@@ -180,7 +183,8 @@ function credentials(auth: Auth): [string, string][] {
 /** The route's path with valid parameters: a room alice is in, her notification, her file. */
 function validPath(route: Route, params: { slug?: string; id?: string } = {}): string {
   const id = params.id ?? (route.pattern.startsWith('/files/') ? fileId : String(notificationId));
-  return `/api${route.pattern.replace(':slug', params.slug ?? room).replace(':id', id)}`;
+  const slug = params.slug ?? (route.method === 'DELETE' ? leaveRoom : room);
+  return `/api${route.pattern.replace(':slug', slug).replace(':id', id)}`;
 }
 
 function jsonRequest(

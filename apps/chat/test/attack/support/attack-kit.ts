@@ -70,7 +70,7 @@ export class Target {
     return this.proc.stdout
       .split('\n')
       .filter((line) => /"level":(5|6)\d/.test(line))
-      .map((line) => line.slice(0, 600));
+      .map((line) => line.slice(0, 3000));
   }
 
   async stop(): Promise<void> {
