@@ -336,7 +336,7 @@ const TEXT_FIELD: Record<string, string> = { chat_message: 'message', edit_messa
 function textRefusal(type: string, code: string): Expectation {
   return { error: type === 'edit_message' ? [code, 'PERMISSION_DENIED', 'NOT_FOUND'] : [code] };
 }
-/** Invisible characters finding 8 names; a body of only these (and whitespace) is empty. */
+/** Characters that show nothing (docs/protocol.md, "Text is text"): a body of only these and white space is empty. */
 const INVISIBLE = ['\u200b', '\u2060', '\u00ad', '\u3164', '\u2800', '\u0085'];
 const CONTROL = ['\u0000', '\u0001', '\u0007', '\u001b', '\u007f', '\u000b'];
 const WRONG_TYPES: Json[] = [1, -1, 0, 1.5, true, false, null, [], {}, [1, 'a'], { a: 1 }, '', 'x', '42'];
