@@ -165,7 +165,7 @@ function answerOf(status: number, body: { code?: string } | undefined): string {
 async function socketAs(actor: Actor, path: string): Promise<{ outcome: string; socket?: TestClient }> {
   const token = tokenOf(actor);
   const query = token ? `?token=${encodeURIComponent(token)}` : '';
-  const socket = await TestClient.connect(`${target.wsBase}${path}${query}`, { timeoutMs: 5000 });
+  const socket = await TestClient.connect(`${target.wsBase}${path}${query}`, { timeoutMs: 10_000 });
   const first = await socket.next();
   if (first.type !== 'error') return { outcome: 'open', socket };
   const closed = await socket.closed();

@@ -16,7 +16,7 @@ import { DOCUMENTED_CODES, fuzzSeed, Prng, Tally, Target } from './support/attac
 import { rawExchange } from './support/raw-http.ts';
 
 const SERVICE_TOKEN = 'attack-rest-service-token-'.padEnd(40, 'r');
-const REQUEST_TIMEOUT_MS = 5000;
+const REQUEST_TIMEOUT_MS = 10_000;
 const GENERATED = 700;
 /** Parallel requests: enough to keep the server busy, few enough for two shared cores. */
 const CONCURRENCY = 4;

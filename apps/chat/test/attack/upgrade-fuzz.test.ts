@@ -12,7 +12,7 @@ import { forgedTokens, fuzzSeed, isAcceptableCode, Prng, Tally, Target } from '.
 import { handshakeHeaders, type RawAnswer, rawExchange, upgradeRequest } from './support/raw-http.ts';
 
 /** Generous for a loaded CI machine, short enough that a hang fails fast. */
-const CASE_TIMEOUT_MS = 5000;
+const CASE_TIMEOUT_MS = 10_000;
 const GENERATED_TARGETS = 150;
 const GENERATED_HEADERS = 250;
 

@@ -46,7 +46,7 @@ export class Target {
   }
 
   /**
-   * Throws unless the process is still running and /healthz answers 200 within a second: what
+   * Throws unless the process is still running and /healthz answers 200 within 5 s: what
    * every attack case must leave behind. `after` names the case in the failure message.
    */
   async assertAlive(after: string): Promise<void> {
@@ -58,7 +58,7 @@ export class Target {
     }
     let status: number | string;
     try {
-      status = (await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(2000) })).status;
+      status = (await fetch(`${this.url}/healthz`, { signal: AbortSignal.timeout(5000) })).status;
     } catch (error) {
       status = String(error);
     }

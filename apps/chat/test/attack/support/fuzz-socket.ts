@@ -43,7 +43,7 @@ export class FuzzSocket {
   }
 
   /** Opens `url` and waits for the endpoint's first frame (`welcome`), so frames go to a live consumer. */
-  static async open(url: string, welcome: string, timeoutMs = 5000): Promise<FuzzSocket> {
+  static async open(url: string, welcome: string, timeoutMs = 15_000): Promise<FuzzSocket> {
     const socket = new WebSocket(url);
     const ready = new Promise<void>((resolve, reject) => {
       const timer = setTimeout(() => reject(new Error(`no ${welcome} within ${timeoutMs} ms`)), timeoutMs);
