@@ -7,11 +7,8 @@
  * a socket that reached its first frame, `<close code> <error code>` for a refused socket, and
  * `ack` / `error <code>` for a frame on an open socket.
  */
-import { join } from 'node:path';
 import { TestClient } from '@switchboard/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { hashPassword } from '../../src/auth/passwords.ts';
-import { openSqliteStorage, SQLITE_FILE_NAME } from '../../src/storage/open-storage.ts';
 import type { ChatUser } from '../support/chat-api.ts';
 import { Tally, Target } from './support/attack-kit.ts';
 
@@ -44,21 +41,20 @@ function tokenOf(actor: Actor): string | undefined {
 }
 
 beforeAll(async () => {
-  // An admin exists only in storage: made with the app's own storage module before the start.
-  target = await Target.start(
-    // The matrix makes two rooms and a file per cell: lift the per-user quotas (rest branch).
-    { SERVICE_TOKEN, ROOMS_PER_HOUR: '100000', UPLOADS_PER_MINUTE: '100000', AUTH_RATE_LIMIT: '100000' },
-    async (dataDir) => {
-      const storage = await openSqliteStorage(join(dataDir, SQLITE_FILE_NAME));
-      await storage.migrate();
-      await storage.createUser(ADMIN.username, await hashPassword(ADMIN.password), true);
-      await storage.close();
-    },
-  );
+  // Admins are named by ADMIN_USERS and made so at sign-in.
+  target = await Target.start({
+    SERVICE_TOKEN,
+    ADMIN_USERS: ADMIN.username,
+    // The matrix makes two rooms and a file per cell: lift the per-user quotas.
+    ROOMS_PER_HOUR: '100000',
+    UPLOADS_PER_MINUTE: '100000',
+    AUTH_RATE_LIMIT: '100000',
+  });
   const api = target.api;
   for (const role of ['owner', 'member', 'invited', 'outsider', 'left', 'guest'] as const) {
     users[role] = await api.signUp(role);
   }
+  await api.call('POST', '/api/register/', { body: ADMIN });
   const signedIn = await api.call('POST', '/api/token/', { body: ADMIN });
   const me = await api.call('GET', '/api/me/', { token: signedIn.body.access });
   expect(me.body.is_admin).toBe(true);
@@ -242,7 +238,22 @@ const ACTIONS: Record<string, Run> = {
   "mark the owner's notification read (socket)": (_s, a) =>
     frameAs(a, '/ws/notifications/', { type: 'mark_read', notification_id: aliceNotification }),
   'open the status socket': async (_s, a) => (await socketAs(a, '/ws/status/')).outcome,
+  'disable a user': async (_s, a) =>
+    rest(a, 'POST', `/api/admin/users/${(await victim()).username}/disable/`),
+  'enable a user': async (_s, a) => rest(a, 'POST', `/api/admin/users/${(await victim()).username}/enable/`),
+  'delete a user': async (_s, a) => rest(a, 'DELETE', `/api/admin/users/${(await victim()).username}/`),
+  'disable oneself': (_s, a) =>
+    rest(
+      a,
+      'POST',
+      `/api/admin/users/${a === 'anonymous' || a === 'service' ? users.owner.username : users[a].username}/disable/`,
+    ),
 };
+
+/** A fresh account for an admin action to land on (a refused action leaves it untouched). */
+function victim(): Promise<ChatUser> {
+  return target.api.signUp('victim');
+}
 
 /** A download answers the file itself, not JSON: only a refusal has a body to read. */
 async function download(actor: Actor, scene: Scene, room: 'pub' | 'priv'): Promise<string> {
@@ -257,20 +268,18 @@ async function download(actor: Actor, scene: Scene, room: 'pub' | 'priv'): Promi
 
 // --- the table -------------------------------------------------------------------------------
 
-/** A cell whose right answer waits for the private-room probing fix (rest branch); today's answer in `now`. */
-interface Pending {
-  expected: string;
-  pending: string;
-  now: string;
-}
-type Cell = string | Pending;
-const PROBING = 'private-room probing (rest branch)';
-const hidden = (expected: string, now: string): Pending => ({ expected, pending: PROBING, now });
-
+// A private room's outsider is answered exactly as for a missing room, so names cannot be probed.
 /** The answers no token gets, and the service token gets, where no route says otherwise. */
 const NO_USER = { anonymous: '401 AUTHENTICATION_FAILED', service: '401 AUTHENTICATION_FAILED' };
 const NO_USER_WS = { anonymous: '4401 AUTHENTICATION_FAILED', service: '4401 AUTHENTICATION_FAILED' };
 
+const NOT_ADMIN = {
+  owner: '403 PERMISSION_DENIED',
+  member: '403 PERMISSION_DENIED',
+  invited: '403 PERMISSION_DENIED',
+  outsider: '403 PERMISSION_DENIED',
+  left: '403 PERMISSION_DENIED',
+};
 const PUBLIC_MEMBERS_ONLY = {
   ...NO_USER,
   owner: '200',
@@ -280,7 +289,7 @@ const PUBLIC_MEMBERS_ONLY = {
   left: '403 PERMISSION_DENIED',
   admin: '403 PERMISSION_DENIED',
 };
-const notFoundRoom = hidden('404 CHANNEL_NOT_FOUND', '403 PERMISSION_DENIED');
+const notFoundRoom = '404 CHANNEL_NOT_FOUND';
 const PRIVATE_MEMBERS_ONLY = {
   ...NO_USER,
   owner: '200',
@@ -291,10 +300,10 @@ const PRIVATE_MEMBERS_ONLY = {
   admin: notFoundRoom,
 };
 const chatRefusedPublic = '4403 PERMISSION_DENIED';
-const chatHidden = hidden('4404 CHANNEL_NOT_FOUND', '4403 PERMISSION_DENIED');
-const fileHidden = hidden('404 NOT_FOUND', '403 PERMISSION_DENIED');
+const chatHidden = '4404 CHANNEL_NOT_FOUND';
+const fileHidden = '404 NOT_FOUND';
 
-const MATRIX: Record<string, Record<Actor, Cell>> = {
+const MATRIX: Record<string, Record<Actor, string>> = {
   'read history of the public room': PUBLIC_MEMBERS_ONLY,
   'read history of the private room': PRIVATE_MEMBERS_ONLY,
   'read history of the owner-member direct room': {
@@ -330,19 +339,19 @@ const MATRIX: Record<string, Record<Actor, Cell>> = {
     ...NO_USER,
     owner: '204',
     member: '204',
-    invited: hidden('404 NOT_FOUND', '204'),
-    outsider: hidden('404 NOT_FOUND', '204'),
-    left: hidden('404 NOT_FOUND', '204'),
-    admin: hidden('404 NOT_FOUND', '204'),
+    invited: '404 NOT_FOUND',
+    outsider: '404 NOT_FOUND',
+    left: '404 NOT_FOUND',
+    admin: '404 NOT_FOUND',
   },
   'leave the private room': {
     ...NO_USER,
     owner: '204',
     member: '204',
     invited: '204',
-    outsider: hidden('404 CHANNEL_NOT_FOUND', '204'),
-    left: hidden('404 CHANNEL_NOT_FOUND', '204'),
-    admin: hidden('404 CHANNEL_NOT_FOUND', '204'),
+    outsider: '404 CHANNEL_NOT_FOUND',
+    left: '404 CHANNEL_NOT_FOUND',
+    admin: '404 CHANNEL_NOT_FOUND',
   },
   'invite someone to the public room': PUBLIC_MEMBERS_ONLY,
   'invite someone to the private room': PRIVATE_MEMBERS_ONLY,
@@ -484,6 +493,11 @@ const MATRIX: Record<string, Record<Actor, Cell>> = {
     left: 'open',
     admin: 'open',
   },
+  // Account administration is for admins only; the service token is for notifications, not this.
+  'disable a user': { ...NO_USER, ...NOT_ADMIN, admin: '200' },
+  'enable a user': { ...NO_USER, ...NOT_ADMIN, admin: '200' },
+  'delete a user': { ...NO_USER, ...NOT_ADMIN, admin: '204' },
+  'disable oneself': { ...NO_USER, ...NOT_ADMIN, admin: '403 PERMISSION_DENIED' },
 };
 
 describe('the authorisation matrix: who × action → answer', () => {
@@ -493,16 +507,12 @@ describe('the authorisation matrix: who × action → answer', () => {
 
   for (const [action, row] of Object.entries(MATRIX)) {
     for (const actor of ACTORS) {
-      const cell = row[actor];
-      const expected = typeof cell === 'string' ? cell : cell.expected;
-      const check = async () => {
+      const expected = row[actor];
+      it(`${actor} → ${action}: ${expected}`, async () => {
         tally.add(action.startsWith('open') || /socket|message/.test(action) ? 'socket' : 'REST');
         const scene = await Scene.create();
         expect(await ACTIONS[action]!(scene, actor), `${actor} → ${action}`).toBe(expected);
-      };
-      if (typeof cell === 'string') it(`${actor} → ${action}: ${expected}`, check);
-      // Pending: fails today (the answer is `now`); flip to `it` once the fix is on main.
-      else it.fails(`PENDING ${cell.pending}: ${actor} → ${action}: ${expected} (today ${cell.now})`, check);
+      });
     }
   }
 });

@@ -22,13 +22,14 @@ const GENERATED = 700;
 const CONCURRENCY = 4;
 const HTTP_DIR = fileURLToPath(new URL('../../src/http/', import.meta.url));
 
-type Auth = 'user' | 'none' | 'sender';
+type Auth = 'user' | 'none' | 'sender' | 'admin';
 
 /** One route, with what a valid request to it looks like. */
 interface Route {
   method: string;
-  /** The pattern as the route file writes it, under /api. */
+  /** The pattern as the route file writes it, under /api (and `prefix`, where it is registered). */
   pattern: string;
+  prefix?: string;
   auth: Auth;
   /** A valid body (fresh each call: some must be unique, like a new room's slug). */
   body?: () => Record<string, unknown>;
@@ -53,6 +54,10 @@ let room: string;
 let leaveRoom: string;
 let privateRoom: string;
 let fileId: string;
+/** An admin, and the account the admin routes act on (never alice: she must stay signed in). */
+let admin: { access: string };
+let victim: ChatUser;
+const ADMIN = { username: 'fuzz_admin', password: 'fuzz admin password' };
 let notificationId: number;
 let seed: number;
 let counter = 0;
@@ -124,6 +129,10 @@ function routes(): Route[] {
     },
     { method: 'POST', pattern: '/rooms/:slug/files/', auth: 'user' },
     { method: 'GET', pattern: '/files/:id/', auth: 'user', query: 'inline=1' },
+    // Admin routes, fuzzed as an admin so the handlers run; their :username is a victim account.
+    { method: 'POST', prefix: '/admin', pattern: '/users/:username/disable/', auth: 'admin' },
+    { method: 'POST', prefix: '/admin', pattern: '/users/:username/enable/', auth: 'admin' },
+    { method: 'DELETE', prefix: '/admin', pattern: '/users/:username/', auth: 'admin' },
   ];
 }
 
@@ -148,9 +157,13 @@ beforeAll(async () => {
     ROOMS_PER_HOUR: '100000',
     UPLOADS_PER_MINUTE: '100000',
     SERVICE_TOKEN,
+    ADMIN_USERS: ADMIN.username,
   });
   alice = await target.api.signUp('alice');
   bob = await target.api.signUp('bob');
+  victim = await target.api.signUp('victim');
+  await target.api.call('POST', '/api/register/', { body: ADMIN });
+  admin = (await target.api.call('POST', '/api/token/', { body: ADMIN })).body;
   room = await target.api.createRoom(alice);
   leaveRoom = await target.api.createRoom(alice);
   privateRoom = await target.api.createRoom(bob, { private: true });
@@ -177,14 +190,24 @@ afterAll(async () => {
 
 function credentials(auth: Auth): [string, string][] {
   if (auth === 'none') return [];
-  return [['Authorization', `Bearer ${auth === 'sender' ? SERVICE_TOKEN : alice.access}`]];
+  const token = auth === 'sender' ? SERVICE_TOKEN : auth === 'admin' ? admin.access : alice.access;
+  return [['Authorization', `Bearer ${token}`]];
 }
 
 /** The route's path with valid parameters: a room alice is in, her notification, her file. */
-function validPath(route: Route, params: { slug?: string; id?: string } = {}): string {
+function validPath(route: Route, params: { slug?: string; id?: string; username?: string } = {}): string {
   const id = params.id ?? (route.pattern.startsWith('/files/') ? fileId : String(notificationId));
   const slug = params.slug ?? (route.method === 'DELETE' ? leaveRoom : room);
-  return `/api${route.pattern.replace(':slug', slug).replace(':id', id)}`;
+  const username = params.username ?? victim.username;
+  const path = route.pattern.replace(':slug', slug).replace(':id', id).replace(':username', username);
+  return `/api${route.prefix ?? ''}${path}`;
+}
+
+/** The route's one path parameter set to `value`. */
+function paramOf(route: Route, value: string): { slug?: string; id?: string; username?: string } {
+  if (route.pattern.includes(':slug')) return { slug: value };
+  if (route.pattern.includes(':username')) return { username: value };
+  return { id: value };
 }
 
 function jsonRequest(
@@ -512,7 +535,7 @@ function tableRequests(): Request[] {
       }
     }
     for (const param of route.pattern.includes(':') ? PARAMS : []) {
-      const params = route.pattern.includes(':slug') ? { slug: param } : { id: param };
+      const params = paramOf(route, param);
       requests.push({
         ...jsonRequest(`${label} param ${JSON.stringify(param.slice(0, 30))}`, route),
         path: validPath(route, params),
@@ -614,7 +637,7 @@ function generatedRequests(): Request[] {
             const param = rng.pick(PARAMS) + (rng.chance(0.3) ? rng.pick(PARAMS) : '');
             request = {
               ...request,
-              path: validPath(route, route.pattern.includes(':slug') ? { slug: param } : { id: param }),
+              path: validPath(route, paramOf(route, param)),
             };
           }
           break;

@@ -26,10 +26,8 @@ export class Target {
     this.port = Number(new URL(url).port);
   }
 
-  /** `prepare` runs on the data directory before the process starts (e.g. to create an admin). */
-  static async start(env: Record<string, string> = {}, prepare?: (dataDir: string) => Promise<void>) {
+  static async start(env: Record<string, string> = {}) {
     const dataDir = tempDataDir();
-    await prepare?.(dataDir);
     const { proc, url } = await ChatProcess.start(dataDir, env);
     return new Target(proc, url, dataDir);
   }
