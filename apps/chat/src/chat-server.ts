@@ -36,6 +36,7 @@ import type { Config } from './config.ts';
 import { chatConsumer } from './consumers/chat-consumer.ts';
 import { notificationsConsumer } from './consumers/notifications-consumer.ts';
 import { statusConsumer } from './consumers/status-consumer.ts';
+import { replyWithError } from './http/http-error.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { restApi } from './http/rest-api.ts';
 import {
@@ -153,6 +154,9 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     loggerInstance: httpLogger,
     trustProxy,
     http: { connectionsCheckingInterval: CONNECTIONS_CHECKING_INTERVAL_MS },
+    // Refusals before routing (bad %-encoding, a parameter over 100 characters) answer like every
+    // other error, `{error, code}`, not with Fastify's own body.
+    frameworkErrors: (error, request, reply) => replyWithError(error, request, reply),
   });
   guardSlowClients(http.server, { ...SLOW_CLIENT_LIMITS, isTrustedProxy: trustedProxies(config.trustProxy) });
   switchboard.attach(http.server);

@@ -75,9 +75,9 @@ export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
     const id = randomUUID();
     const path = live.files.partialPath(id);
     try {
-      const part = await request.file({
-        limits: { fileSize: maxBytes, files: 1, fields: 3, fieldSize: 16_384 },
-      });
+      const part = await request
+        .file({ limits: { fileSize: maxBytes, files: 1, fields: 3, fieldSize: 16_384 } })
+        .catch(asClientError);
       if (!part) throw invalidInput('No file: send it in the "file" field.', 'file');
       let fileType: string;
       let fields: z.infer<typeof uploadFields>;
@@ -107,7 +107,11 @@ export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
           done(null, chunk);
         },
       });
-      await pipeline(part.file, measure, createWriteStream(path, { mode: 0o600 }));
+      // A body cut short fails the part's stream with a parser error: the client's fault. A
+      // system error (a full disk, a permission) stays the server's.
+      await pipeline(part.file, measure, createWriteStream(path, { mode: 0o600 })).catch((error: unknown) => {
+        throw (error as { syscall?: unknown })?.syscall === undefined ? asClientError(error) : error;
+      });
       if (part.file.truncated) throw live.uploads.tooLarge();
       if (size === 0) throw invalidInput('The file is empty.', 'file');
       const sha256 = hash.digest('hex');
@@ -137,6 +141,18 @@ export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
 /** The answer to an upload: the message and the file it carries. */
 function uploaded(message: ChatMessage) {
   return { file_id: message.attachments[0]?.id ?? null, message };
+}
+
+/**
+ * The multipart parser refuses a malformed body (no boundary, a boundary that never comes, a body
+ * cut short) with plain errors: those are the client's mistake, a 400, not a 500. Errors that
+ * already carry a status (limits, content type) keep it.
+ */
+function asClientError(error: unknown): never {
+  if (error instanceof HttpError || typeof (error as { statusCode?: unknown })?.statusCode === 'number')
+    throw error;
+  const reason = error instanceof Error ? error.message : String(error);
+  throw invalidInput(`Malformed multipart/form-data body (${reason.slice(0, 100)}).`);
 }
 
 /** The text fields that came before the file part, as plain strings. */

@@ -310,6 +310,12 @@ export class LiveConnection implements Connection<unknown> {
     for (let item = this.inbound.shift(); item; item = this.inbound.shift()) {
       if (this.ws.readyState !== OPEN) {
         this.inbound.length = 0;
+        // A paused socket never reads the peer's close frame: the closing handshake would hang
+        // until ws gives up (30 s), and the client would learn of the close only then.
+        if (this.paused) {
+          this.paused = false;
+          this.ws.resume();
+        }
         break;
       }
       if (this.paused && this.inbound.length < this.settings.maxQueuedFrames / 2) {
