@@ -1,6 +1,9 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // The workspace packages resolve to their source through tsconfig.json `paths` (their package.json
+  // `exports` point at dist/, which tests must not depend on).
+  resolve: { tsconfigPaths: true },
   test: {
     include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts'],
     testTimeout: 30_000,
