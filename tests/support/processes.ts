@@ -29,17 +29,23 @@ export async function run(command: string, args: string[], cwd: string, env = ou
 
 export interface Started {
   child: ChildProcess;
-  /** The first line the process printed, parsed as JSON. */
+  /** The readiness line: parsed as JSON, or (with a `readyLine` pattern) its match groups. */
   ready: Record<string, unknown>;
   output(): string;
   stop(): Promise<number | null>;
 }
 
 /**
- * Starts a long-running Node process and waits for its first stdout line (a JSON readiness
- * line such as `{"port":1234}`); rejects with its output if it exits or stays silent.
+ * Starts a long-running Node process and waits for its readiness line on stdout: a JSON line such
+ * as `{"port":1234}`, or the first match of `readyLine` (its named groups become `ready`). Rejects
+ * with the output if the process exits or stays silent.
  */
-export async function startNode(args: string[], cwd: string, env = outsideEnv(), timeoutMs = 20_000) {
+export async function startNode(
+  args: string[],
+  cwd: string,
+  env = outsideEnv(),
+  { readyLine, timeoutMs = 20_000 }: { readyLine?: RegExp; timeoutMs?: number } = {},
+) {
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   child.stdout.on('data', (chunk) => {
@@ -55,11 +61,17 @@ export async function startNode(args: string[], cwd: string, env = outsideEnv(),
       timeoutMs,
     );
     const onData = () => {
-      const line = out.split('\n').find((l) => l.startsWith('{'));
-      if (!line) return;
+      let ready: Record<string, unknown> | undefined;
+      if (readyLine) {
+        ready = readyLine.exec(out)?.groups;
+      } else {
+        const line = out.split('\n').find((l) => l.startsWith('{'));
+        ready = line ? JSON.parse(line) : undefined;
+      }
+      if (!ready) return;
       clearTimeout(timer);
       child.stdout.off('data', onData);
-      resolve(JSON.parse(line));
+      resolve(ready);
     };
     child.stdout.on('data', onData);
     void exited.then((code) => {
