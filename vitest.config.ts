@@ -5,7 +5,12 @@ export default defineConfig({
   // `exports` point at dist/, which tests must not depend on).
   resolve: { tsconfigPaths: true },
   test: {
-    include: ['packages/*/test/**/*.test.ts', 'apps/*/test/**/*.test.ts', 'tests/**/*.test.ts', 'docs/**/*.test.ts'],
+    include: [
+      'packages/*/test/**/*.test.ts',
+      'apps/*/test/**/*.test.ts',
+      'tests/**/*.test.ts',
+      'docs/**/*.test.ts',
+    ],
     // The packaging fixture's own test runs inside the installed temp project, not here.
     exclude: ['**/node_modules/**', 'tests/packaging/fixture/**'],
     testTimeout: 30_000,
