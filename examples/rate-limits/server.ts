@@ -20,12 +20,17 @@ const API_KEYS = new Map([
   ['key-grace', { id: 'grace', displayName: 'Grace' }],
 ]);
 
-const apiKeys: Authenticator = async (upgrade) => {
-  const found = findToken(upgrade);
-  const principal = found && API_KEYS.get(found.token);
+function lookUp(key: string | undefined) {
+  const principal = key === undefined ? undefined : API_KEYS.get(key);
   // AUTHENTICATION_FAILED: an error frame, then close 4401.
   if (!principal) throw new WsError('AUTHENTICATION_FAILED', 'Unknown API key.');
-  return principal;
+  return { principal }; // no `expiresAt`: a key does not expire while the socket is open
+}
+
+const apiKeys: Authenticator = {
+  fromUpgrade: async (upgrade) => lookUp(findToken(upgrade)?.token),
+  // A client may switch keys in band ({"type":"auth","token":…}); the framework keeps the principal the same.
+  fromToken: async (token) => lookUp(token),
 };
 
 const ref = z.string().optional();
