@@ -9,6 +9,8 @@ import { cp, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/pr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
+import { freePort } from '@switchboard/redis/testing';
+import { TestClient } from '@switchboard/server/testing';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { redisAvailable, uniquePrefix } from '../../packages/redis/test/support/redis.ts';
 import { run, type Started, startNode } from '../support/processes.ts';
@@ -123,6 +125,24 @@ describe('installed from the tarballs', () => {
     // The client is connected to `a`; the score is POSTed to `b`, which only shares Redis with `a`.
     expect(await clientRun(a.port, b.port, 'derby')).toMatchObject(expected);
     await Promise.all([a.stop(), b.stop()]);
+  });
+
+  it("runs the server README's example as published", async () => {
+    const readme = await readFile(join(project, 'node_modules/@switchboard/server/README.md'), 'utf8');
+    const code = /```js\n([\s\S]*?)```/.exec(readme)?.[1] ?? '';
+    expect(code).toContain('.listen(8000)');
+    const port = await freePort();
+    const ready = `.listen(${port}, () => console.log('{"ready":true}'))`;
+    await writeFile(join(project, 'readme-server.mjs'), code.replace('.listen(8000)', ready));
+    started.push(await startNode(['readme-server.mjs'], project));
+    const client = await TestClient.connect(`ws://127.0.0.1:${port}/ws/echo/`);
+    expect(await client.request({ type: 'say', text: 'hi' })).toMatchObject({
+      type: 'ack',
+      said: 1,
+      echo: 'hi',
+    });
+    expect(await client.request({ type: 'say', text: 'again' })).toMatchObject({ said: 2, echo: 'again' });
+    await client.close();
   });
 
   it.each(['bundler', 'node16'])(
