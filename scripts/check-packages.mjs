@@ -64,4 +64,6 @@ function undeclaredImports(dir) {
 }
 
 if (failed > 0) process.exit(1);
-console.log(`publint, attw and the import check pass for ${packages.map((p) => `@switchboard/${p}`).join(', ')}`);
+console.log(
+  `publint, attw and the import check pass for ${packages.map((p) => `@switchboard/${p}`).join(', ')}`,
+);
