@@ -6,6 +6,8 @@ import { defineConfig } from 'vite';
 export default defineConfig({
   root: import.meta.dirname,
   plugins: [react()],
+  // @switchboard/client and /protocol from their source (tsconfig.json `paths`), not their dist/.
+  resolve: { tsconfigPaths: true },
   build: { outDir: 'dist', emptyOutDir: true },
   server: {
     proxy: {
