@@ -16,7 +16,7 @@
  */
 import type { Kysely } from 'kysely';
 import { claimSeqs, logChanges } from './change-log.ts';
-import { isForeignKeyViolation, isUniqueViolation } from './db-errors.ts';
+import { isForeignKeyViolation, isUniqueViolation, withConstraintErrors } from './db-errors.ts';
 import { GroupCommit } from './group-commit.ts';
 import { selectMessages, toChatMessage } from './rows.ts';
 import type { Database } from './schema.ts';
@@ -32,14 +32,11 @@ export type AppendQueue = GroupCommit<NewMessage, StoredMessage>;
 /** The queue `appendMessage` submits to; close it before the database so accepted appends settle. */
 export function appendQueue(db: Kysely<Database>): AppendQueue {
   return new GroupCommit(
-    async (batch) => {
-      try {
-        return await appendMessages(db, batch);
-      } catch (error) {
-        if (isForeignKeyViolation(error)) throw new NotFoundError('The replied-to message does not exist.');
-        throw error;
-      }
-    },
+    // appendMessages finds the authors and rooms itself, so a foreign key that breaks is reply_to's.
+    (batch) =>
+      withConstraintErrors({ foreignKey: 'The replied-to message does not exist.' }, () =>
+        appendMessages(db, batch),
+      ),
     {
       maxBatch: MAX_APPEND_BATCH,
       maxPending: MAX_PENDING_APPENDS,

@@ -3,23 +3,21 @@
  * are. The bytes themselves live in the files directory (files/), not in the database.
  */
 import type { Kysely } from 'kysely';
-import { isForeignKeyViolation, isUniqueViolation } from './db-errors.ts';
+import { withConstraintErrors } from './db-errors.ts';
 import { fileRow, toStoredFile } from './rows.ts';
 import type { Database } from './schema.ts';
-import { ConflictError, NotFoundError, type Storage, type StoredFile } from './storage.ts';
+import type { Storage, StoredFile } from './storage.ts';
 
 export type FileStore = Pick<Storage, 'saveFile' | 'findFile' | 'uploadedBytes' | 'deleteFile'>;
 
 export function fileStore(db: Kysely<Database>): FileStore {
   return {
     async saveFile(file: StoredFile) {
-      try {
-        await db.insertInto('files').values(fileRow(file)).execute();
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new ConflictError('A file with that id already exists.');
-        if (isForeignKeyViolation(error)) throw new NotFoundError('Room or uploader not found.');
-        throw error;
-      }
+      const violations = {
+        unique: 'A file with that id already exists.',
+        foreignKey: 'Room or uploader not found.',
+      };
+      await withConstraintErrors(violations, () => db.insertInto('files').values(fileRow(file)).execute());
     },
 
     async findFile(id: string) {

@@ -45,7 +45,7 @@ export function messageLog(db: Kysely<Database>, appends: AppendQueue): MessageL
     },
 
     /** The returned message carries the edit's seq, as the `message_edited` frame does. */
-    editMessage(messageId: number, content: string) {
+    async editMessage(messageId: number, content: string) {
       return db.transaction().execute(async (trx) => {
         const { seq } = await changeMessage(trx, messageId, 'edited', { content, edited: 1 });
         const row = await selectMessages(trx).where('m.id', '=', messageId).executeTakeFirstOrThrow();
@@ -54,7 +54,7 @@ export function messageLog(db: Kysely<Database>, appends: AppendQueue): MessageL
     },
 
     /** Leaves a tombstone: the text and attachments are erased, the id and place in history stay. */
-    deleteMessage(messageId: number) {
+    async deleteMessage(messageId: number) {
       return db.transaction().execute(async (trx) => {
         const { seq, roomSlug } = await changeMessage(trx, messageId, 'deleted', {
           content: '',

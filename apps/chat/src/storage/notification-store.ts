@@ -3,11 +3,11 @@
  * so an edit can retext them and leaving a room can empty them), listed newest first, marked read.
  */
 import type { Kysely } from 'kysely';
-import { isForeignKeyViolation } from './db-errors.ts';
+import { withConstraintErrors } from './db-errors.ts';
 import { pageSize } from './paging.ts';
 import { notificationRow, toNotification, toUserNotification } from './rows.ts';
 import type { Database } from './schema.ts';
-import { type NewNotification, NotFoundError, type Storage, type UserNotification } from './storage.ts';
+import type { NewNotification, Storage, UserNotification } from './storage.ts';
 
 export type NotificationStore = Pick<
   Storage,
@@ -27,17 +27,14 @@ const NOTIFY_BATCH = 200;
 export function notificationStore(db: Kysely<Database>): NotificationStore {
   return {
     async createNotification(input: NewNotification) {
-      try {
+      return withConstraintErrors({ foreignKey: 'User not found.' }, async () => {
         const row = await db
           .insertInto('notifications')
           .values(notificationRow(input, new Date().toISOString()))
           .returningAll()
           .executeTakeFirstOrThrow();
         return toNotification(row);
-      } catch (error) {
-        if (isForeignKeyViolation(error)) throw new NotFoundError('User not found.');
-        throw error;
-      }
+      });
     },
 
     async createNotificationsOnce(userIds: number[], content: Omit<NewNotification, 'userId'>) {

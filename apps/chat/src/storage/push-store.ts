@@ -1,9 +1,9 @@
 /** Web Push subscriptions: the browser endpoints (and their keys) a user's notifications go to. */
 import type { Kysely } from 'kysely';
-import { isForeignKeyViolation } from './db-errors.ts';
+import { withConstraintErrors } from './db-errors.ts';
 import { toPushSubscription } from './rows.ts';
 import type { Database } from './schema.ts';
-import { NotFoundError, type Storage } from './storage.ts';
+import type { Storage } from './storage.ts';
 
 export type PushStore = Pick<
   Storage,
@@ -14,8 +14,8 @@ export function pushStore(db: Kysely<Database>): PushStore {
   return {
     /** An endpoint belongs to one browser: re-subscribing moves it to the user who did it last. */
     async savePushSubscription(userId: number, sub: { endpoint: string; p256dh: string; auth: string }) {
-      try {
-        await db
+      await withConstraintErrors({ foreignKey: 'User not found.' }, () =>
+        db
           .insertInto('push_subscriptions')
           .values({
             user_id: userId,
@@ -27,11 +27,8 @@ export function pushStore(db: Kysely<Database>): PushStore {
           .onConflict((oc) =>
             oc.column('endpoint').doUpdateSet({ user_id: userId, p256dh: sub.p256dh, auth: sub.auth }),
           )
-          .execute();
-      } catch (error) {
-        if (isForeignKeyViolation(error)) throw new NotFoundError('User not found.');
-        throw error;
-      }
+          .execute(),
+      );
     },
 
     async pushSubscriptionsOf(userId: number) {

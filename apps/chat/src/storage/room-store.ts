@@ -3,11 +3,11 @@
  * with unread counts, and the people a user shares rooms with (whom presence tells about them).
  */
 import type { Kysely } from 'kysely';
-import { isForeignKeyViolation, isUniqueViolation } from './db-errors.ts';
+import { withConstraintErrors } from './db-errors.ts';
 import { pageSize } from './paging.ts';
 import { toPeerProfile, toRoom, toRoomSummary } from './rows.ts';
 import type { Database } from './schema.ts';
-import { ConflictError, NotFoundError, type Storage } from './storage.ts';
+import type { Storage } from './storage.ts';
 
 export type RoomStore = Pick<
   Storage,
@@ -39,8 +39,9 @@ export function roomStore(db: Kysely<Database>): RoomStore {
       isDirect: boolean;
       hostId: number;
     }) {
-      try {
-        return await db.transaction().execute(async (trx) => {
+      const violations = { unique: 'A room with that slug already exists.', foreignKey: 'User not found.' };
+      return withConstraintErrors(violations, () =>
+        db.transaction().execute(async (trx) => {
           const now = new Date().toISOString();
           const row = await trx
             .insertInto('rooms')
@@ -60,12 +61,8 @@ export function roomStore(db: Kysely<Database>): RoomStore {
             .values({ room_id: row.id, user_id: input.hostId, last_read_seq: 0, joined_at: now })
             .execute();
           return toRoom(row);
-        });
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new ConflictError('A room with that slug already exists.');
-        if (isForeignKeyViolation(error)) throw new NotFoundError('User not found.');
-        throw error;
-      }
+        }),
+      );
     },
 
     async findRoom(slug: string) {
@@ -75,16 +72,13 @@ export function roomStore(db: Kysely<Database>): RoomStore {
 
     /** Joining twice is joining once: the second insert does nothing. */
     async addMember(roomId: number, userId: number) {
-      try {
-        await db
+      await withConstraintErrors({ foreignKey: 'Room or user not found.' }, () =>
+        db
           .insertInto('room_members')
           .values({ room_id: roomId, user_id: userId, last_read_seq: 0, joined_at: new Date().toISOString() })
           .onConflict((oc) => oc.columns(['room_id', 'user_id']).doNothing())
-          .execute();
-      } catch (error) {
-        if (isForeignKeyViolation(error)) throw new NotFoundError('Room or user not found.');
-        throw error;
-      }
+          .execute(),
+      );
     },
 
     async removeMember(roomId: number, userId: number) {

@@ -3,10 +3,10 @@
  * and the status and revocation time that decide whether a user's tokens are still honoured.
  */
 import { type Kysely, sql } from 'kysely';
-import { isUniqueViolation } from './db-errors.ts';
+import { withConstraintErrors } from './db-errors.ts';
 import { toUser, toUserWithSecret } from './rows.ts';
 import type { Database } from './schema.ts';
-import { type AccountStatus, ConflictError, type Storage } from './storage.ts';
+import type { AccountStatus, Storage } from './storage.ts';
 
 export type UserStore = Pick<
   Storage,
@@ -25,7 +25,7 @@ const lowerUsername = sql<string>`lower(username)`;
 export function userStore(db: Kysely<Database>): UserStore {
   return {
     async createUser(username: string, passwordHash: string, isAdmin = false) {
-      try {
+      return withConstraintErrors({ unique: 'A user with that username already exists.' }, async () => {
         const row = await db
           .insertInto('users')
           .values({
@@ -39,10 +39,7 @@ export function userStore(db: Kysely<Database>): UserStore {
           .returningAll()
           .executeTakeFirstOrThrow();
         return toUser(row);
-      } catch (error) {
-        if (isUniqueViolation(error)) throw new ConflictError('A user with that username already exists.');
-        throw error;
-      }
+      });
     },
 
     // A deleted account's row stays (its name stays taken, its messages keep their author), but
