@@ -6,6 +6,7 @@ import type { ChatMessage, Notification } from '@switchboard/protocol';
 import { type Kysely, Migrator, sql } from 'kysely';
 import { appendMessages, ResendInBatchError } from './append-messages.ts';
 import { isForeignKeyViolation, isUniqueViolation } from './db-errors.ts';
+import { DocumentStore } from './documents.ts';
 import { GroupCommit } from './group-commit.ts';
 import { migrationProvider, type SqlDialect } from './migrations/index.ts';
 import {
@@ -50,11 +51,13 @@ const MAX_PENDING_APPENDS = 20_000;
 
 export class KyselyStorage implements Storage {
   private readonly appends: GroupCommit<NewMessage, StoredMessage>;
+  readonly documents: DocumentStore;
 
   constructor(
     private readonly db: Kysely<Database>,
     readonly dialect: SqlDialect,
   ) {
+    this.documents = new DocumentStore(db);
     this.appends = new GroupCommit((batch) => this.commitAppends(batch), {
       maxBatch: MAX_APPEND_BATCH,
       maxPending: MAX_PENDING_APPENDS,
@@ -76,6 +79,7 @@ export class KyselyStorage implements Storage {
 
   async close(): Promise<void> {
     await this.appends.close();
+    await this.documents.close();
     await this.db.destroy();
   }
 
