@@ -185,6 +185,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     signInFailures: config.signInFailures,
     roomsPerHour: config.roomsPerHour,
     maxMessageLength: config.maxMessageLength,
+    documents,
   });
   const metricsHttp = config.metrics.port === undefined ? http : Fastify({ loggerInstance: httpLogger });
   metricsRoute(metricsHttp, switchboard.metrics.registry, config.metrics.token);

@@ -163,6 +163,54 @@ describe('documents over y-websocket', () => {
     expect(stored).toBe('alive');
   });
 
+  it('REST: list, create, text, delete (host only; open sockets close with 4404)', async () => {
+    const { fixture: f, owner, member, slug } = await setup();
+    const created = await f.api.call('POST', `/api/rooms/${slug}/docs/`, {
+      token: member.access,
+      body: { name: 'minutes' },
+    });
+    expect(created.status).toBe(201);
+    expect(created.body).toMatchObject({ name: 'minutes', read_only: false, size_bytes: 0 });
+    const bad = await f.api.call('POST', `/api/rooms/${slug}/docs/`, {
+      token: member.access,
+      body: { name: '../x' },
+    });
+    expect(bad.status).toBe(400);
+    const notHost = await f.api.call('POST', `/api/rooms/${slug}/docs/`, {
+      token: member.access,
+      body: { name: 'locked', read_only: true },
+    });
+    expect(notHost.status).toBe(403);
+    const a = editor(f, slug, 'minutes', member.access);
+    await a.synced();
+    a.text.insert(0, 'agenda');
+    await until(() => a.text.toString() === 'agenda');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    const list = await f.api.call('GET', `/api/rooms/${slug}/docs/`, { token: owner.access });
+    expect(list.body).toEqual([expect.objectContaining({ name: 'minutes', size_bytes: expect.any(Number) })]);
+    expect(list.body[0].size_bytes).toBeGreaterThan(0);
+    const text = await fetch(`${f.server.url}/api/rooms/${slug}/docs/minutes/text`, {
+      headers: { authorization: `Bearer ${owner.access}` },
+    });
+    expect(await text.text()).toBe('agenda');
+    const stranger = await f.signUp('stranger');
+    expect((await f.api.call('GET', `/api/rooms/${slug}/docs/`, { token: stranger.access })).status).toBe(
+      403,
+    );
+    expect(
+      (await f.api.call('DELETE', `/api/rooms/${slug}/docs/minutes/`, { token: member.access })).status,
+    ).toBe(403);
+    const raw = await rawSocket(docUrl(f, slug, 'minutes', member.access));
+    await new Promise((resolve) => raw.ws.once('open', resolve));
+    expect(
+      (await f.api.call('DELETE', `/api/rooms/${slug}/docs/minutes/`, { token: owner.access })).status,
+    ).toBe(204);
+    expect(await raw.closed).toBe(4404);
+    expect(
+      (await f.api.call('GET', `/api/rooms/${slug}/docs/minutes/text`, { token: owner.access })).status,
+    ).toBe(404);
+  });
+
   it('compaction under concurrent edits loses nothing', async () => {
     const { fixture: f, owner, member, slug } = await setup();
     const a = editor(f, slug, 'long', owner.access);
