@@ -37,6 +37,8 @@ import { chatConsumer } from './consumers/chat-consumer.ts';
 import { docsConsumer } from './consumers/docs-consumer.ts';
 import { notificationsConsumer } from './consumers/notifications-consumer.ts';
 import { statusConsumer } from './consumers/status-consumer.ts';
+import { AwarenessRegistry } from './docs/awareness-registry.ts';
+import { RoomDocuments } from './docs/room-documents.ts';
 import { replyWithError } from './http/http-error.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { restApi } from './http/rest-api.ts';
@@ -46,8 +48,6 @@ import {
   SLOW_CLIENT_LIMITS,
 } from './http/slow-client-guard.ts';
 import { trustedProxies } from './http/trusted-proxies.ts';
-import { AwarenessRegistry } from './docs/awareness-registry.ts';
-import { RoomDocuments } from './docs/room-documents.ts';
 import { LiveFeatures } from './live-features.ts';
 import { registerRedisMetrics } from './redis-metrics.ts';
 import { openStorage } from './storage/open-storage.ts';

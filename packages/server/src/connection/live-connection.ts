@@ -432,7 +432,7 @@ export class LiveConnection implements Connection<unknown> {
       this.sendError(refusal, undefined);
       if (refusal.code === FrameworkErrorCode.INVALID_MESSAGE) this.countInvalid(at);
       // A handler that names a close code means the connection cannot go on (a broken stream).
-      if (refusal.details.closeCode !== undefined) this.close(refusal.closeCode, refusal.message);
+      if (refusal.details.closeCode !== undefined) this.close(refusal.details.closeCode, refusal.message);
     } finally {
       metrics.messageLatency.observe({ type: BINARY_TYPE }, (performance.now() - at) / 1000);
     }

@@ -4,13 +4,10 @@
  */
 import type { Migration, MigrationProvider } from 'kysely';
 import { initialSchema } from './0001-initial-schema.ts';
-<<<<<<< HEAD
 import { accountStanding } from './0002-account-standing.ts';
 import { notificationSources } from './0003-notification-sources.ts';
 import { filesByUploader } from './0004-files-by-uploader.ts';
-=======
-import { documentsSchema } from './0002-documents.ts';
->>>>>>> 830ec17 (Docs endpoint /ws/docs/{room}/{doc}: y-websocket protocol, room-member access, storage (append-only updates via group commit + background compaction), store-then-broadcast through the layer, awareness stamping/bounds/coalescing/expiry, re-sync on layer restore)
+import { documentsSchema } from './0005-documents.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -19,13 +16,10 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
     async getMigrations(): Promise<Record<string, Migration>> {
       return {
         '0001-initial-schema': initialSchema(dialect),
-<<<<<<< HEAD
         '0002-account-standing': accountStanding(),
         '0003-notification-sources': notificationSources(),
         '0004-files-by-uploader': filesByUploader(),
-=======
-        '0002-documents': documentsSchema(dialect),
->>>>>>> 830ec17 (Docs endpoint /ws/docs/{room}/{doc}: y-websocket protocol, room-member access, storage (append-only updates via group commit + background compaction), store-then-broadcast through the layer, awareness stamping/bounds/coalescing/expiry, re-sync on layer restore)
+        '0005-documents': documentsSchema(dialect),
       };
     },
   };
