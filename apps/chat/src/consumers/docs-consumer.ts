@@ -235,18 +235,24 @@ export function docsConsumer(documents: RoomDocuments, registry: AwarenessRegist
     },
   });
 
+  const resync = (conn: DocConnection) =>
+    documents
+      .state(conn.state.document.id)
+      .then((stored) => conn.sendBinary(updateMessage(stored)))
+      .catch((error: unknown) => conn.log.warn({ err: error }, 'document re-sync failed'));
+
+  // A state expired: its node may have died between storing an update and publishing it.
+  registry.setOnExpired((documentId) => {
+    for (const conn of connected) if (conn.state.document.id === documentId) void resync(conn);
+  });
+
   return Object.assign(consumer, {
     /**
      * Every document socket of this node gets the whole stored document (after a channel-layer
      * outage, updates published meanwhile never arrived; Yjs ignores what the client already has).
      */
     resyncAll(): void {
-      for (const conn of connected) {
-        documents
-          .state(conn.state.document.id)
-          .then((stored) => conn.sendBinary(updateMessage(stored)))
-          .catch((error: unknown) => conn.log.warn({ err: error }, 'document re-sync failed'));
-      }
+      for (const conn of connected) void resync(conn);
     },
   });
 }

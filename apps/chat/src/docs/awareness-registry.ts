@@ -8,6 +8,10 @@
  * refreshed within EXPIRE_MS — a provider refreshes its state every 15 s, so only a client whose
  * node died (SIGKILL: no goodbye was ever published) goes quiet that long. Expired states are
  * removed for this node's sockets with a "left" entry, as y-protocols' own timeout would.
+ *
+ * An expiry is also the one sign this node gets that another node died, perhaps between storing
+ * an update and publishing it: `onExpired` lets the consumer re-send the stored document to the
+ * sockets that may have missed it.
  */
 import { type ChannelLayer, type LayerMessage, layerMessageBytes } from '@switchboard/server';
 import { type AwarenessEntry, decodeAwareness, encodeAwareness, LEFT } from './awareness-states.ts';
@@ -40,6 +44,7 @@ interface OpenDocument {
 export class AwarenessRegistry {
   private readonly documents = new Map<number, OpenDocument>();
   private readonly sweeper: NodeJS.Timeout;
+  private onExpired: (documentId: number) => void = () => {};
 
   constructor(
     private readonly layer: ChannelLayer,
@@ -47,6 +52,11 @@ export class AwarenessRegistry {
   ) {
     this.sweeper = setInterval(() => this.expire(), SWEEP_MS);
     this.sweeper.unref();
+  }
+
+  /** Sets who hears of expiries (the consumer, built after the registry). */
+  setOnExpired(onExpired: (documentId: number) => void): void {
+    this.onExpired = onExpired;
   }
 
   /** A local socket opened the document: from now on its states are tracked. */
@@ -110,7 +120,7 @@ export class AwarenessRegistry {
   /** Drops states not refreshed in time and tells this node's sockets they are gone. */
   expire(): void {
     const deadline = this.now() - EXPIRE_MS;
-    for (const open of this.documents.values()) {
+    for (const [documentId, open] of this.documents) {
       const gone: AwarenessEntry[] = [];
       for (const [clientId, state] of open.states) {
         if (state.seenAt >= deadline) continue;
@@ -120,6 +130,7 @@ export class AwarenessRegistry {
       if (gone.length === 0) continue;
       const frame = awarenessMessage(encodeAwareness(gone));
       for (const peer of open.peers) peer.sendBinary(frame);
+      this.onExpired(documentId);
     }
   }
 }
