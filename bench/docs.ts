@@ -184,9 +184,9 @@ async function benchColdLoad(): Promise<Record<string, number>> {
     const after = await step1();
     const [compacted] = await storage.documents.list(room.id);
     return {
-      `cold load ${COLD_UPDATES} updates: sync step 2 ms (uncompacted)`: before,
-      `cold load $COLD_UPDATESupdates: sync step 2 ms (compacted)`: after,
-      `compaction of $COLD_UPDATESupdates ms`: compactMs,
+      [`cold load ${COLD_UPDATES} updates: sync step 2 ms (uncompacted)`]: before,
+      [`cold load ${COLD_UPDATES} updates: sync step 2 ms (compacted)`]: after,
+      [`compaction of ${COLD_UPDATES} updates ms`]: compactMs,
       'stored bytes per update (uncompacted)': stored!.sizeBytes / COLD_UPDATES,
       'stored bytes per update (compacted)': compacted!.sizeBytes / COLD_UPDATES,
     };
