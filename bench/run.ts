@@ -28,6 +28,7 @@ const MODULE_CASES = [
   { name: 'client-sdk', file: 'client-sdk.ts', exportName: 'benchClientSdk' },
   { name: 'live', file: 'live.ts', exportName: 'benchLive' },
   { name: 'scale-out', file: 'scale-out.ts', exportName: 'benchScaleOut' },
+  { name: 'docs', file: 'docs.ts', exportName: 'benchDocs' },
 ];
 
 const OWN_CASES: BenchCase[] = [

@@ -34,8 +34,11 @@ import { CHAT_ERRORS } from './chat/error-codes.ts';
 import { orUnavailable } from './chat/storage-unavailable.ts';
 import type { Config } from './config.ts';
 import { chatConsumer } from './consumers/chat-consumer.ts';
+import { docsConsumer } from './consumers/docs-consumer.ts';
 import { notificationsConsumer } from './consumers/notifications-consumer.ts';
 import { statusConsumer } from './consumers/status-consumer.ts';
+import { AwarenessRegistry } from './docs/awareness-registry.ts';
+import { RoomDocuments } from './docs/room-documents.ts';
 import { replyWithError } from './http/http-error.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { restApi } from './http/rest-api.ts';
@@ -63,6 +66,8 @@ export interface ChatServer {
   rooms: ChatRooms;
   /** Presence, typing, receipts, notifications, uploads, Web Push. */
   live: LiveFeatures;
+  /** Collaborative documents of the rooms. */
+  documents: RoomDocuments;
   tokens: TokenService;
   logger: Logger;
   /** Graceful: sockets closed with 1001 after in-flight handlers, then HTTP, layer and storage. */
@@ -131,8 +136,16 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   });
   const chat = chatConsumer(rooms, live);
   switchboard.route('/ws/chat/:room/', chat);
-  // Changes published while the layer was down never arrived: have every chat socket re-read its room.
-  onLayerRestored = () => chat.catchUpAll();
+  const documents = new RoomDocuments(storage.documents, rooms, layer, logger);
+  const awareness = new AwarenessRegistry(layer);
+  const docs = docsConsumer(documents, awareness);
+  switchboard.route('/ws/docs/:room/:doc/', docs);
+  // Changes published while the layer was down never arrived: have every chat socket re-read its
+  // room, and every document socket get its document again from storage.
+  onLayerRestored = () => {
+    chat.catchUpAll();
+    docs.resyncAll();
+  };
   switchboard.route('/ws/notifications/', notificationsConsumer(live));
   await revocations.listen((userId) =>
     switchboard.closePrincipal(
@@ -172,6 +185,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     signInFailures: config.signInFailures,
     roomsPerHour: config.roomsPerHour,
     maxMessageLength: config.maxMessageLength,
+    documents,
   });
   const metricsHttp = config.metrics.port === undefined ? http : Fastify({ loggerInstance: httpLogger });
   metricsRoute(metricsHttp, switchboard.metrics.registry, config.metrics.token);
@@ -209,12 +223,14 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     layer,
     rooms,
     live,
+    documents,
     tokens,
     logger,
     close() {
       closing ??= (async () => {
         await switchboard.close();
         revocations.close();
+        awareness.close();
         await http.close();
         if (metricsHttp !== http) await metricsHttp.close();
         await live.close();

@@ -14,6 +14,7 @@ export { SLOW_CONSUMER_REASON } from './connection/live-connection.ts';
 export { illFormedTextPath } from './connection/well-formed-text.ts';
 export {
   type AckFields,
+  type BinaryHandler,
   type Connection,
   type ConnectionContext,
   type ConsumerSpec,
@@ -30,11 +31,14 @@ export {
 } from './errors.ts';
 export {
   assertValidName,
+  type BinaryLayerMessage,
+  binaryLayerMessage,
   type ChannelLayer,
   DEFAULT_LAYER_OPTIONS,
   type LayerMessage,
   type LayerOptions,
   type LayerStats,
+  layerMessageBytes,
   type Receiver,
 } from './layer/channel-layer.ts';
 export { LocalChannels } from './layer/local-channels.ts';

@@ -20,11 +20,13 @@ import type { FastifyPluginAsync } from 'fastify';
 import type { Revocations } from '../auth/revocations.ts';
 import type { TokenService } from '../auth/tokens.ts';
 import type { ChatRooms } from '../chat/chat-rooms.ts';
+import type { RoomDocuments } from '../docs/room-documents.ts';
 import type { LiveFeatures } from '../live-features.ts';
 import type { Storage } from '../storage/storage.ts';
 import { accountRoutes } from './account-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
 import { bearerAuthentication } from './authenticate.ts';
+import { documentRoutes } from './document-routes.ts';
 import { fileRoutes } from './file-routes.ts';
 import { historyRoutes } from './history-routes.ts';
 import { notFound, replyWithError } from './http-error.ts';
@@ -55,6 +57,8 @@ export interface RestDeps {
   signInFailures?: { limit: number; windowSeconds: number };
   /** Rooms one user may create per rolling hour (needs rateLimiter). */
   roomsPerHour?: number;
+  /** The rooms' collaborative documents (GET/POST/DELETE /api/rooms/{slug}/docs/…). */
+  documents?: RoomDocuments;
 }
 
 /** No REST body is more than a few short fields. */
@@ -86,6 +90,8 @@ export const restApi: FastifyPluginAsync<RestDeps> = async (app, deps) => {
         await signedIn.register(pushRoutes, deps);
         await signedIn.register(receiptRoutes, deps);
         await signedIn.register(fileRoutes, deps);
+        const { documents } = deps;
+        if (documents) await signedIn.register(documentRoutes, { documents });
       });
     },
     { prefix: '/api' },

@@ -14,6 +14,7 @@
  *   notification-store.ts  notifications
  *   file-store.ts          uploaded files' records
  *   push-store.ts          Web Push subscriptions
+ *   documents.ts           collaborative documents (Yjs updates, snapshots, compaction)
  *
  * Why compose rather than a class that forwards each of ~40 calls: the forwarding would write every
  * signature a third time (interface, module, facade) and bury the map above under boilerplate.
@@ -24,6 +25,7 @@
  */
 import { type Kysely, Migrator, sql } from 'kysely';
 import { appendQueue } from './append-messages.ts';
+import { DocumentStore } from './documents.ts';
 import { fileStore } from './file-store.ts';
 import { messageLog } from './message-log.ts';
 import { migrationProvider, type SqlDialect } from './migrations/index.ts';
@@ -37,8 +39,10 @@ import { userStore } from './user-store.ts';
 
 export function kyselyStorage(db: Kysely<Database>, dialect: SqlDialect): Storage {
   const appends = appendQueue(db);
+  const documents = new DocumentStore(db);
   return {
     dialect,
+    documents,
 
     async migrate() {
       const { error } = await new Migrator({ db, provider: migrationProvider(dialect) }).migrateToLatest();
@@ -48,6 +52,7 @@ export function kyselyStorage(db: Kysely<Database>, dialect: SqlDialect): Storag
     /** Appends already accepted are committed (or fail) before the connection goes. */
     async close() {
       await appends.close();
+      await documents.close();
       await db.destroy();
     },
 

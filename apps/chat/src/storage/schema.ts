@@ -104,6 +104,31 @@ export interface PushSubscriptionsTable {
   created_at: string;
 }
 
+/** A room's collaborative document: its compacted Yjs snapshot plus bookkeeping for listings. */
+export interface DocumentsTable {
+  id: Generated<number>;
+  room_id: number;
+  name: string;
+  read_only: Flag;
+  /** `Y.mergeUpdates` of every update compacted so far; null before the first compaction. */
+  snapshot: Uint8Array | null;
+  /** Bytes of the snapshot plus the updates since. */
+  size_bytes: number;
+  /** Updates stored since the snapshot: compaction is due when it grows large. */
+  pending_updates: number;
+  /** Bumped by every compaction: a compaction writes only over the snapshot it started from. */
+  compactions: number;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One Yjs update, append-only until compaction folds it into the snapshot. */
+export interface DocumentUpdatesTable {
+  id: Generated<number>;
+  document_id: number;
+  data: Uint8Array;
+}
+
 export interface Database {
   users: UsersTable;
   rooms: RoomsTable;
@@ -113,4 +138,6 @@ export interface Database {
   notifications: NotificationsTable;
   files: FilesTable;
   push_subscriptions: PushSubscriptionsTable;
+  documents: DocumentsTable;
+  document_updates: DocumentUpdatesTable;
 }

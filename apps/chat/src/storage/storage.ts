@@ -7,7 +7,9 @@
  * transaction, so `seq` is gapless and unique per room even with several writers (nodes).
  * Resolving a promise means the change is durably committed.
  */
+
 import type { Attachment, ChatMessage, Notification, PresenceStatus, UserRef } from '@switchboard/protocol';
+import type { DocumentStore } from './documents.ts';
 
 /** `disabled` can be enabled again; `deleted` is for good (the name stays taken, the history stays). */
 export type AccountStatus = 'active' | 'disabled' | 'deleted';
@@ -118,6 +120,8 @@ export interface PushSubscriptionRecord {
 
 export interface Storage {
   readonly dialect: 'sqlite' | 'postgres';
+  /** Collaborative documents (Yjs updates and snapshots); see documents.ts. */
+  readonly documents: DocumentStore;
   migrate(): Promise<void>;
   close(): Promise<void>;
   /** Cheap liveness probe for /readyz. */

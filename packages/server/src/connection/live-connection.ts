@@ -15,12 +15,12 @@ import type { WebSocket } from 'ws';
 import type { Credential, Principal } from '../auth/authenticator.ts';
 import type { AnyConsumer, Connection, ConnectionLogger, RateRule } from '../consumer/consumer.ts';
 import { WsError } from '../errors.ts';
-import type { ChannelLayer, LayerMessage } from '../layer/channel-layer.ts';
+import type { BinaryLayerMessage, ChannelLayer, LayerMessage } from '../layer/channel-layer.ts';
 import type { RateDecision, RateLimiter } from '../limits/rate-limiter.ts';
 import type { SwitchboardMetrics } from '../metrics.ts';
 import type { RouteParams } from '../routing/router.ts';
 import { decodeFrame } from './frame-decoder.ts';
-import { corkForTurn, rawSocket, sharedFrame } from './socket-writer.ts';
+import { corkForTurn, rawSocket, type SharedFrame, sharedBinaryFrame, sharedFrame } from './socket-writer.ts';
 
 export interface ConnectionSettings {
   layer: ChannelLayer;
@@ -53,6 +53,8 @@ interface Received {
 const OPEN = 1;
 /** The longest delay setTimeout holds (about 24.8 days); a longer one would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
+/** The metrics label and rate bucket of binary frames. */
+const BINARY_TYPE = 'binary';
 export const SLOW_CONSUMER_REASON = 'slow consumer';
 /** Close reasons are limited to 123 bytes by RFC 6455. */
 const reasonOf = (text: string) => Buffer.from(text).subarray(0, 123).toString();
@@ -168,6 +170,14 @@ export class LiveConnection implements Connection<unknown> {
     this.afterWrite();
   }
 
+  sendBinary(data: Uint8Array): void {
+    if (this.ws.readyState !== OPEN) return;
+    const socket = rawSocket(this.ws);
+    if (socket) corkForTurn(socket);
+    this.ws.send(data, { binary: true });
+    this.afterWrite();
+  }
+
   async whenWritable(): Promise<void> {
     const socket = rawSocket(this.ws);
     while (
@@ -216,14 +226,13 @@ export class LiveConnection implements Connection<unknown> {
   // --- transport ------------------------------------------------------------------------------
 
   /** Writes a broadcast: the bytes are serialised and framed once for all recipients on this node. */
-  private sendShared(event: LayerMessage): void {
+  private sendShared(frame: SharedFrame, binary: boolean): void {
     if (this.ws.readyState !== OPEN) return;
-    const frame = sharedFrame(event);
     const socket = rawSocket(this.ws);
     if (!socket) return;
     corkForTurn(socket);
     if (this.ws.extensions === '') socket.write(frame.framed);
-    else this.ws.send(frame.payload, { binary: false });
+    else this.ws.send(frame.payload, { binary });
     this.afterWrite();
   }
 
@@ -243,6 +252,12 @@ export class LiveConnection implements Connection<unknown> {
 
   private sendError(error: WsError, ref: string | undefined): void {
     this.settings.metrics.refusals.inc({ code: error.code });
+    const binary = this.consumer?.binary;
+    if (binary?.refusal) {
+      const frame = binary.refusal(error);
+      if (frame) this.sendBinary(frame);
+      return;
+    }
     this.send({
       type: 'error',
       ...(ref === undefined ? {} : { ref }),
@@ -270,7 +285,15 @@ export class LiveConnection implements Connection<unknown> {
     if (this.phase !== 'open' || !this.consumer) return;
     const forward = this.consumer.forward?.[event.type];
     if (forward !== undefined) {
-      if (forward === true || forward(this, event)) this.sendShared(event);
+      if (forward === true || forward(this, event)) this.sendShared(sharedFrame(event), false);
+      return;
+    }
+    const forwardBinary = this.consumer.forwardBinary?.[event.type];
+    if (forwardBinary !== undefined) {
+      const binary = event as BinaryLayerMessage;
+      if (typeof binary.bytes !== 'string') return;
+      if (forwardBinary === true || forwardBinary(this, binary))
+        this.sendShared(sharedBinaryFrame(binary), true);
       return;
     }
     const handler = this.consumer.events?.[event.type];
@@ -337,6 +360,7 @@ export class LiveConnection implements Connection<unknown> {
   private async handleFrame({ data, isBinary, at }: Received): Promise<void> {
     const consumer = this.consumer!;
     const { metrics } = this.settings;
+    if (isBinary && consumer.binary) return this.handleBinary(data, at);
     const decoded = decodeFrame(data, isBinary, consumer.messages);
     if (!decoded.ok) {
       metrics.messagesTotal.inc({ type: 'invalid' });
@@ -380,6 +404,38 @@ export class LiveConnection implements Connection<unknown> {
       metrics.messageLatency.observe({ type }, (performance.now() - at) / 1000);
     }
     for (const task of tasks) await this.runTask(task);
+  }
+
+  /** A binary frame to a consumer that declares a binary handler: rate-checked, then handed over. */
+  private async handleBinary(data: Buffer, at: number): Promise<void> {
+    const binary = this.consumer!.binary!;
+    const { metrics } = this.settings;
+    metrics.messagesTotal.inc({ type: BINARY_TYPE });
+    const rule = binary.rate ?? this.settings.defaultRate;
+    const decision = await this.rateCheck(binary.rate ? BINARY_TYPE : 'default', rule);
+    if (!decision.allowed) {
+      metrics.rateLimited.inc();
+      this.sendError(
+        new WsError(FrameworkErrorCode.RATE_LIMIT_EXCEEDED, 'Rate limit exceeded. Please slow down.', {
+          retryAfter: decision.retryAfterSeconds,
+        }),
+        undefined,
+      );
+      if (++this.refusedInRow > rule.limit) this.close(4429, 'rate limit exceeded');
+      return;
+    }
+    this.refusedInRow = 0;
+    try {
+      await binary.handle(this, data);
+    } catch (error) {
+      const refusal = this.asWsError(error);
+      this.sendError(refusal, undefined);
+      if (refusal.code === FrameworkErrorCode.INVALID_MESSAGE) this.countInvalid(at);
+      // A handler that names a close code means the connection cannot go on (a broken stream).
+      if (refusal.details.closeCode !== undefined) this.close(refusal.details.closeCode, refusal.message);
+    } finally {
+      metrics.messageLatency.observe({ type: BINARY_TYPE }, (performance.now() - at) / 1000);
+    }
   }
 
   /** A client that keeps sending what cannot be handled is either broken or probing: let it go. */

@@ -13,10 +13,10 @@
 import type { Socket } from 'node:net';
 import type { WebSocket } from 'ws';
 import * as wsModule from 'ws';
-import type { LayerMessage } from '../layer/channel-layer.ts';
+import { type BinaryLayerMessage, type LayerMessage, layerMessageBytes } from '../layer/channel-layer.ts';
 
 export interface SharedFrame {
-  /** The JSON text as UTF-8, for sockets where `ws` must compress it. */
+  /** The JSON text as UTF-8 (or a binary message's bytes), for sockets where `ws` must compress it. */
   payload: Buffer;
   /** Header and payload in one buffer, written as-is to uncompressed sockets. */
   framed: Buffer;
@@ -37,17 +37,34 @@ if (typeof Sender?.frame !== 'function')
   throw new Error('ws no longer exports Sender.frame: update socket-writer.ts');
 
 const sharedFrames = new WeakMap<LayerMessage, SharedFrame>();
+const sharedBinaryFrames = new WeakMap<LayerMessage, SharedFrame>();
 
 /** The serialised, framed form of a layer message, computed on first use and shared by all recipients. */
 export function sharedFrame(message: LayerMessage): SharedFrame {
   let frame = sharedFrames.get(message);
   if (!frame) {
-    const payload = Buffer.from(JSON.stringify(message));
-    const parts = Sender.frame(payload, { fin: true, opcode: 1, mask: false, readOnly: true, rsv1: false });
-    frame = { payload, framed: parts.length === 1 ? parts[0]! : Buffer.concat(parts) };
+    frame = frameOf(Buffer.from(JSON.stringify(message)), TEXT);
     sharedFrames.set(message, frame);
   }
   return frame;
+}
+
+/** The bytes of a binary layer message framed as one binary frame, decoded once and shared. */
+export function sharedBinaryFrame(message: BinaryLayerMessage): SharedFrame {
+  let frame = sharedBinaryFrames.get(message);
+  if (!frame) {
+    frame = frameOf(layerMessageBytes(message) ?? Buffer.alloc(0), BINARY);
+    sharedBinaryFrames.set(message, frame);
+  }
+  return frame;
+}
+
+const TEXT = 1;
+const BINARY = 2;
+
+function frameOf(payload: Buffer, opcode: number): SharedFrame {
+  const parts = Sender.frame(payload, { fin: true, opcode, mask: false, readOnly: true, rsv1: false });
+  return { payload, framed: parts.length === 1 ? parts[0]! : Buffer.concat(parts) };
 }
 
 /** The raw TCP socket under a `ws` WebSocket. */

@@ -5,7 +5,8 @@
  */
 import type { z } from 'zod';
 import type { Principal } from '../auth/authenticator.ts';
-import type { ChannelLayer, LayerMessage } from '../layer/channel-layer.ts';
+import type { WsError } from '../errors.ts';
+import type { BinaryLayerMessage, ChannelLayer, LayerMessage } from '../layer/channel-layer.ts';
 import type { RouteParams } from '../routing/router.ts';
 
 /** Client frame schemas keyed by their `type` literal. */
@@ -33,6 +34,8 @@ export interface ConnectionContext {
   readonly layer: ChannelLayer;
   /** Sends one frame to this client. */
   send(frame: object): void;
+  /** Sends one binary frame (opcode 2) to this client. */
+  sendBinary(data: Uint8Array): void;
   /**
    * Runs `task` once the reply (ack or error) to the frame being handled is written, so that the
    * sender hears "stored" before the room hears the broadcast. Outside a handler it runs at once.
@@ -68,6 +71,24 @@ type Handlers<M extends MessageSchemas, S> = {
   ) => AckFields | void | Promise<AckFields | void>;
 };
 
+/**
+ * Binary frames (opcode 2), for consumers that speak a standard binary protocol (Yjs). The bytes
+ * are handed over as they arrived: the protocol is the consumer's to parse. Size and rate limits
+ * apply as to JSON frames; a thrown WsError answers through `refusal` and counts as an invalid frame
+ * when its code is INVALID_MESSAGE.
+ */
+export interface BinaryHandler<S> {
+  handle(conn: Connection<S>, data: Uint8Array): void | Promise<void>;
+  /** The rate bucket of binary frames (default: the server's default bucket). */
+  rate?: RateRule;
+  /**
+   * How a refusal reaches a client of this protocol, which may not read JSON text frames (a Yjs
+   * provider throws on one). Returns the binary frame to send, or undefined to send nothing (the
+   * close code still says why). Without it refusals are the usual JSON error frame.
+   */
+  refusal?(error: WsError): Uint8Array | undefined;
+}
+
 export interface ConsumerSpec<M extends MessageSchemas, S> {
   /** Every client frame this consumer accepts; anything else is INVALID_MESSAGE. */
   messages: M;
@@ -89,6 +110,16 @@ export interface ConsumerSpec<M extends MessageSchemas, S> {
    * change the client already has).
    */
   forward?: Record<string, true | ((conn: Connection<S>, event: LayerMessage) => boolean)>;
+  /**
+   * Binary frames from clients. Without it a binary frame is answered with INVALID_MESSAGE
+   * ("Binary frames are not supported").
+   */
+  binary?: BinaryHandler<S>;
+  /**
+   * Channel-layer messages (made with `binaryLayerMessage`) relayed to the client as one binary
+   * frame of their bytes, framed once per node as `forward` does for JSON.
+   */
+  forwardBinary?: Record<string, true | ((conn: Connection<S>, event: BinaryLayerMessage) => boolean)>;
   /** Channel-layer messages that need per-connection work; run one at a time, in order. */
   events?: Record<string, (conn: Connection<S>, event: LayerMessage) => void | Promise<void>>;
   /** Runs once after a successful connect when the socket is gone; groups are left by the framework. */

@@ -7,6 +7,7 @@ import { initialSchema } from './0001-initial-schema.ts';
 import { accountStanding } from './0002-account-standing.ts';
 import { notificationSources } from './0003-notification-sources.ts';
 import { filesByUploader } from './0004-files-by-uploader.ts';
+import { documentsSchema } from './0005-documents.ts';
 
 export type SqlDialect = 'sqlite' | 'postgres';
 
@@ -18,6 +19,7 @@ export function migrationProvider(dialect: SqlDialect): MigrationProvider {
         '0002-account-standing': accountStanding(),
         '0003-notification-sources': notificationSources(),
         '0004-files-by-uploader': filesByUploader(),
+        '0005-documents': documentsSchema(dialect),
       };
     },
   };
