@@ -15,9 +15,9 @@ import {
   type UserRef,
 } from '@switchboard/protocol';
 import { type Connection, defineConsumer, type LayerMessage, WsError } from '@switchboard/server';
-import { type Author, type ChatRooms, MEMBER_LEFT } from '../chat/chat-rooms.ts';
-import { roomGroup } from '../chat/groups.ts';
-import { userOf } from '../chat/principal.ts';
+import { type Author, type ChatRooms, MEMBER_LEFT } from '../domain/chat-rooms.ts';
+import { roomGroup } from '../domain/groups.ts';
+import { userOf } from '../domain/principal.ts';
 import type { LiveFeatures } from '../live-features.ts';
 import { TypingSignal } from '../presence/typing-signal.ts';
 import type { Room } from '../storage/storage.ts';

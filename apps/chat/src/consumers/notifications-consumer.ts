@@ -6,9 +6,9 @@
  */
 import { notificationClientFrames, notificationServerFrames } from '@switchboard/protocol';
 import { defineConsumer } from '@switchboard/server';
-import type { Author } from '../chat/chat-rooms.ts';
-import { userGroup } from '../chat/groups.ts';
-import { userOf } from '../chat/principal.ts';
+import type { Author } from '../domain/chat-rooms.ts';
+import { userGroup } from '../domain/groups.ts';
+import { userOf } from '../domain/principal.ts';
 import type { LiveFeatures } from '../live-features.ts';
 
 export interface NotificationsConnectionState {

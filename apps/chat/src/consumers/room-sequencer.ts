@@ -6,7 +6,7 @@
  */
 import { CloseCode } from '@switchboard/protocol';
 import type { Connection, LayerMessage } from '@switchboard/server';
-import { seqOf } from '../chat/chat-rooms.ts';
+import { seqOf } from '../domain/chat-rooms.ts';
 
 /** How long a gap may stay open before storage fills it. */
 const GAP_WAIT_MS = 150;

@@ -8,9 +8,9 @@
  */
 import { statusClientFrames, statusServerFrames } from '@switchboard/protocol';
 import { defineConsumer } from '@switchboard/server';
-import type { Author } from '../chat/chat-rooms.ts';
-import { statusGroup } from '../chat/groups.ts';
-import { userOf } from '../chat/principal.ts';
+import type { Author } from '../domain/chat-rooms.ts';
+import { statusGroup } from '../domain/groups.ts';
+import { userOf } from '../domain/principal.ts';
 import type { LiveFeatures } from '../live-features.ts';
 
 export interface StatusConnectionState {

@@ -8,9 +8,9 @@
  * was refused — is deleted again, record and bytes: no orphan stays in the data directory.
  */
 import type { Attachment, ChatMessage } from '@switchboard/protocol';
-import { type Author, type ChatRooms, clientIdTaken } from '../chat/chat-rooms.ts';
-import { cleanMessageText } from '../chat/message-text.ts';
-import { orUnavailable } from '../chat/storage-unavailable.ts';
+import { type Author, type ChatRooms, clientIdTaken } from '../domain/chat-rooms.ts';
+import { cleanMessageText } from '../domain/message-text.ts';
+import { orUnavailable } from '../domain/storage-unavailable.ts';
 import { ConflictError, type Room, type Storage } from '../storage/storage.ts';
 import type { CompletedFile } from './chunked-uploads.ts';
 import type { FileStore } from './file-store.ts';

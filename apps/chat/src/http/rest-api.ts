@@ -19,7 +19,7 @@ import type { RateLimiter } from '@switchboard/server';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Revocations } from '../auth/revocations.ts';
 import type { TokenService } from '../auth/tokens.ts';
-import type { ChatRooms } from '../chat/chat-rooms.ts';
+import type { ChatRooms } from '../domain/chat-rooms.ts';
 import type { LiveFeatures } from '../live-features.ts';
 import type { Storage } from '../storage/storage.ts';
 import { accountRoutes } from './account-routes.ts';

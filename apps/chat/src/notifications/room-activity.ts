@@ -15,7 +15,7 @@
  */
 import type { ChatMessage } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { RoomEvent } from '../chat/chat-rooms.ts';
+import type { RoomEvent } from '../domain/chat-rooms.ts';
 import type { RoomPresence } from '../presence/room-presence.ts';
 import type { Room, Storage } from '../storage/storage.ts';
 import { mentionedNames } from './mentions.ts';
