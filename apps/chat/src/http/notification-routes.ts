@@ -54,31 +54,31 @@ const newNotification = z
     path: ['user_id'],
   });
 
-export const notificationRoutes: FastifyPluginAsync<RestDeps> = async (api, { live }) => {
+export const notificationRoutes: FastifyPluginAsync<RestDeps> = async (api, { notifications }) => {
   api.get('/notifications/', async (request) => {
     const { before_id, limit } = parseInput(listQuery, request.query);
     const me = currentUser(request).userId;
     // One extra row says whether an older page exists.
-    const rows = await live.notifications.list(me, before_id ?? null, limit + 1);
-    const notifications = rows.slice(0, limit);
+    const rows = await notifications.list(me, before_id ?? null, limit + 1);
+    const page = rows.slice(0, limit);
     return {
-      notifications,
-      next_before_id: rows.length > limit ? notifications[notifications.length - 1]!.id : null,
-      unread_count: await live.notifications.unreadCount(me),
+      notifications: page,
+      next_before_id: rows.length > limit ? page[page.length - 1]!.id : null,
+      unread_count: await notifications.unreadCount(me),
     };
   });
 
   api.post('/notifications/:id/read/', async (request) => {
     const parsed = idParams.safeParse(request.params);
     if (!parsed.success) throw notFound('Notification not found.');
-    const count = await live.notifications.markRead(currentUser(request).userId, parsed.data.id);
+    const count = await notifications.markRead(currentUser(request).userId, parsed.data.id);
     return { notification_id: parsed.data.id, unread_count: count };
   });
 };
 
 /** POST /api/notifications/: its own authentication, as a service has no user account. */
 export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, deps) => {
-  const { storage, live } = deps;
+  const { storage, notifications } = deps;
 
   api.post('/notifications/', async (request, reply) => {
     await authorizeSender(request, deps);
@@ -88,7 +88,7 @@ export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, d
         ? await storage.findUserById(input.user_id)
         : await storage.findUserByName(input.username!);
     if (!user) throw notFound('User not found.');
-    const notification = await live.notifications.send({
+    const notification = await notifications.send({
       userId: user.id,
       title: input.title,
       message: input.message,
@@ -99,13 +99,16 @@ export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, d
   });
 };
 
-async function authorizeSender(request: FastifyRequest, { tokens, revocations, storage, live }: RestDeps) {
+async function authorizeSender(
+  request: FastifyRequest,
+  { tokens, revocations, storage, serviceToken }: RestDeps,
+) {
   const match = /^Bearer +([^ ]+) *$/i.exec(request.headers.authorization ?? '');
   if (!match) {
     throw unauthenticated('Send "Authorization: Bearer <admin access token or SERVICE_TOKEN>".');
   }
   const presented = match[1]!;
-  if (live.serviceToken && sameSecret(presented, live.serviceToken)) return;
+  if (serviceToken && sameSecret(presented, serviceToken)) return;
   let who: TokenUser;
   try {
     who = await tokens.verifyAccess(presented);
