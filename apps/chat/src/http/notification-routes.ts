@@ -2,7 +2,8 @@
  * Notifications over REST: the signed-in user's list (paged, newest first) and marking one read;
  * and sending one, for an admin or a service holding the SERVICE_TOKEN. Sending stores the
  * notification and pushes it through the channel layer to the user's sockets on every node
- * (or by Web Push when they have none): the "send from anywhere" path of seed 004.
+ * (or by Web Push when they have none): any backend service can notify a user, not only the
+ * chat server's own code.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
