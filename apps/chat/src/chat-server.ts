@@ -173,8 +173,15 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   guardSlowClients(http.server, { ...SLOW_CLIENT_LIMITS, isTrustedProxy: trustedProxies(config.trustProxy) });
   switchboard.attach(http.server);
   await http.register(restApi, {
-    ...services,
     storage,
+    rooms,
+    receipts,
+    notifications,
+    push: services.push,
+    files: services.files,
+    uploads,
+    attachments,
+    quota,
     serviceToken: config.live.serviceToken,
     tokens,
     revocations,
