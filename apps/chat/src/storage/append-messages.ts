@@ -1,25 +1,57 @@
 /**
- * Writes a batch of new messages in one transaction with a bounded number of statements (per room:
- * one that claims the batch's seqs; for the batch: messages, change log; the authors are read
- * before), so one commit — one durable sync — serves the whole batch, and the room's lock is held
- * for as few round trips as possible.
+ * The append path: new messages are queued for group commit (AppendQueue), and each batch is
+ * written in one transaction with a bounded number of statements (per room: one that claims the
+ * batch's seqs; for the batch: messages, change log; the authors are read before), so one commit —
+ * one durable sync — serves the whole batch, and the room's lock is held for as few round trips as
+ * possible.
  *
- * Seqs stay gapless and unique with several writers: claiming a room's counter is an UPDATE of its
- * row, which PostgreSQL row-locks until commit and which takes SQLite's single write lock. Rooms are
- * claimed in id order so two batches never wait on each other in a cycle.
+ * Seqs stay gapless and unique with several writers (see change-log.ts). Rooms are claimed in id
+ * order so two batches never wait on each other in a cycle.
  *
  * Idempotency rests on the (author_id, client_id) unique constraint: rows that hit it are skipped by
  * ON CONFLICT DO NOTHING. A lone message that was skipped returns the stored original, and its
- * transaction is rolled back so the seq it claimed is not used up. In a larger batch a skipped row would leave a hole in the seqs just
- * assigned, so the batch is abandoned (rolled back) and the group commit retries its items one by one.
+ * transaction is rolled back so the seq it claimed is not used up. In a larger batch a skipped row
+ * would leave a hole in the seqs just assigned, so the batch is abandoned (rolled back) and the group
+ * commit retries its items one by one.
  */
 import type { Kysely } from 'kysely';
+import { claimSeqs, logChanges } from './change-log.ts';
+import { isForeignKeyViolation, isUniqueViolation, withConstraintErrors } from './db-errors.ts';
+import { GroupCommit } from './group-commit.ts';
 import { selectMessages, toChatMessage } from './rows.ts';
 import type { Database } from './schema.ts';
 import { type NewMessage, NotFoundError, type StoredMessage } from './storage.ts';
 
+/** Most messages committed in one transaction: bounds statement size and a batch's latency. */
+const MAX_APPEND_BATCH = 512;
+/** Most appends waiting for the database before new ones are refused (OverloadedError). */
+const MAX_PENDING_APPENDS = 20_000;
+
+export type AppendQueue = GroupCommit<NewMessage, StoredMessage>;
+
+/** The queue `appendMessage` submits to; close it before the database so accepted appends settle. */
+export function appendQueue(db: Kysely<Database>): AppendQueue {
+  return new GroupCommit(
+    // appendMessages finds the authors and rooms itself, so a foreign key that breaks is reply_to's.
+    (batch) =>
+      withConstraintErrors({ foreignKey: 'The replied-to message does not exist.' }, () =>
+        appendMessages(db, batch),
+      ),
+    {
+      maxBatch: MAX_APPEND_BATCH,
+      maxPending: MAX_PENDING_APPENDS,
+      // Failures one message can cause alone: retried one by one, they fail that message only.
+      isItemError: (e) =>
+        e instanceof ResendInBatchError ||
+        e instanceof NotFoundError ||
+        isUniqueViolation(e) ||
+        isForeignKeyViolation(e),
+    },
+  );
+}
+
 /** A batch of more than one message contained a resend; retry its items alone. */
-export class ResendInBatchError extends Error {}
+class ResendInBatchError extends Error {}
 
 /** A lone resend: the transaction is rolled back (its claimed seq with it) and the original returned. */
 class ResentOriginal extends Error {
@@ -28,7 +60,7 @@ class ResentOriginal extends Error {
   }
 }
 
-export async function appendMessages(db: Kysely<Database>, inputs: NewMessage[]): Promise<StoredMessage[]> {
+async function appendMessages(db: Kysely<Database>, inputs: NewMessage[]): Promise<StoredMessage[]> {
   // Read before the transaction: the room lock below is held until commit, so everything that can
   // happen outside it does (the messages' foreign key still guards against a vanished author).
   const authorIds = [...new Set(inputs.map((m) => m.authorId))];
@@ -48,15 +80,8 @@ export async function appendMessages(db: Kysely<Database>, inputs: NewMessage[])
       // Claim each room's seqs in one statement, which also takes the room's lock until commit.
       const nextSeq = new Map<number, { slug: string; next: number }>();
       for (const roomId of [...perRoom.keys()].sort((a, b) => a - b)) {
-        const count = perRoom.get(roomId)!;
-        const room = await trx
-          .updateTable('rooms')
-          .set((eb) => ({ last_seq: eb('last_seq', '+', count) }))
-          .where('id', '=', roomId)
-          .returning(['slug', 'last_seq'])
-          .executeTakeFirst();
-        if (!room) throw new NotFoundError('Room not found.');
-        nextSeq.set(roomId, { slug: room.slug, next: room.last_seq - count + 1 });
+        const { slug, first } = await claimSeqs(trx, roomId, perRoom.get(roomId)!);
+        nextSeq.set(roomId, { slug, next: first });
       }
 
       const rows = inputs.map((m) => ({
@@ -90,35 +115,20 @@ export async function appendMessages(db: Kysely<Database>, inputs: NewMessage[])
 
       const idBySeq = new Map(inserted.map((r) => [`${r.room_id}:${r.seq}`, r.id]));
       const ids = rows.map((r) => idBySeq.get(`${r.room_id}:${r.seq}`)!);
-      await trx
-        .insertInto('room_changes')
-        .values(
-          rows.map((r, i) => ({
-            room_id: r.room_id,
-            seq: r.seq,
-            kind: 'created' as const,
-            message_id: ids[i]!,
-          })),
-        )
-        .execute();
+      await logChanges(
+        trx,
+        rows.map((r, i) => ({ room_id: r.room_id, seq: r.seq, kind: 'created', message_id: ids[i]! })),
+      );
       return rows.map((r, i) => {
         const author = authors.get(r.author_id)!;
-        return {
-          created: true,
-          message: {
-            id: ids[i]!,
-            seq: r.seq,
-            room: nextSeq.get(r.room_id)!.slug,
-            content: r.content,
-            author: { id: author.id, username: author.username, avatar: author.avatar },
-            timestamp: now,
-            reply_to: r.reply_to,
-            attachments: inputs[i]!.attachments,
-            edited: false,
-            deleted: false,
-            client_id: r.client_id,
-          },
-        };
+        const message = toChatMessage({
+          ...r,
+          id: ids[i]!,
+          room: nextSeq.get(r.room_id)!.slug,
+          author_username: author.username,
+          author_avatar: author.avatar,
+        });
+        return { created: true, message };
       });
     });
   } catch (error) {

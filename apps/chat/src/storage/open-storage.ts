@@ -7,7 +7,7 @@ import SqliteDatabase from 'better-sqlite3';
 import { Kysely, PostgresDialect, SqliteDialect, type SqliteDialectConfig } from 'kysely';
 import pg from 'pg';
 import { makePrivateDir, touchPrivateFile } from '../data-dir.ts';
-import { KyselyStorage } from './kysely-storage.ts';
+import { kyselyStorage } from './kysely-storage.ts';
 import type { Database } from './schema.ts';
 import type { Storage } from './storage.ts';
 
@@ -45,10 +45,7 @@ export async function openSqliteStorage(file: string): Promise<Storage> {
   // Another process (or a second connection) writing: wait for its commit rather than fail.
   database.pragma('busy_timeout = 5000');
   const cached = withStatementCache(database, STATEMENT_CACHE_SIZE);
-  return new KyselyStorage(
-    new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) }),
-    'sqlite',
-  );
+  return kyselyStorage(new Kysely<Database>({ dialect: new SqliteDialect({ database: cached }) }), 'sqlite');
 }
 
 /** Enough for every distinct query the app issues, with room for batch sizes; bounded all the same. */
@@ -95,5 +92,5 @@ export async function openPostgresStorage(connectionString: string, poolSize = 1
   // the next one, still fails, and callers report it (SERVICE_UNAVAILABLE on the socket).
   pool.on('error', () => {});
   pool.on('connect', (client) => client.on('error', () => {}));
-  return new KyselyStorage(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
+  return kyselyStorage(new Kysely<Database>({ dialect: new PostgresDialect({ pool }) }), 'postgres');
 }

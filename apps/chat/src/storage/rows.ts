@@ -1,14 +1,34 @@
-/** Turns database rows into the contract's records; the only place that knows column names. */
+/**
+ * Turns database rows into the contract's records (and the few whole records that are written back
+ * into rows), so each column's name and encoding is decided here once: flags read back as 0/1 or
+ * booleans depending on the dialect, attachments are JSON text, counts may come back as strings.
+ */
 import type { Attachment, ChatMessage, Notification } from '@switchboard/protocol';
-import type { Kysely, Selectable } from 'kysely';
+import type { Insertable, Kysely, Selectable } from 'kysely';
 import type {
+  ChangeKind,
   Database,
+  FilesTable,
   NotificationsTable,
   PushSubscriptionsTable,
   RoomsTable,
   UsersTable,
 } from './schema.ts';
-import type { PushSubscriptionRecord, Room, User, UserWithSecret } from './storage.ts';
+import type {
+  NewNotification,
+  PeerProfile,
+  PushSubscriptionRecord,
+  ReadPosition,
+  Room,
+  RoomChange,
+  RoomSummary,
+  StoredFile,
+  User,
+  UserNotification,
+  UserWithSecret,
+} from './storage.ts';
+
+// --- users and rooms ------------------------------------------------------------------------------
 
 export function toUser(row: Omit<Selectable<UsersTable>, 'password_hash'>): User {
   return {
@@ -39,6 +59,42 @@ export function toRoom(row: Selectable<RoomsTable>): Room {
   };
 }
 
+/** A room with the member's read position; `unread` is a count, which PostgreSQL returns as text. */
+export function toRoomSummary(
+  row: Selectable<RoomsTable> & { last_read_seq: number; unread: number | string | bigint | null },
+): RoomSummary {
+  return { ...toRoom(row), unread: Number(row.unread ?? 0), lastReadSeq: row.last_read_seq };
+}
+
+export function toPeerProfile(
+  row: Pick<Selectable<UsersTable>, 'id' | 'username' | 'avatar' | 'last_seen'>,
+): PeerProfile {
+  return { id: row.id, username: row.username, avatar: row.avatar, lastSeen: row.last_seen };
+}
+
+export function toReadPosition(
+  row: Pick<Selectable<UsersTable>, 'id' | 'username' | 'avatar'> & { last_read_seq: number },
+): ReadPosition {
+  return { user: { id: row.id, username: row.username, avatar: row.avatar }, seq: row.last_read_seq };
+}
+
+// --- notifications, files, push -------------------------------------------------------------------
+
+/** The row a new notification is stored as; `source` links it to the chat message it quotes. */
+export function notificationRow(input: NewNotification, createdAt: string): Insertable<NotificationsTable> {
+  return {
+    user_id: input.userId,
+    title: input.title,
+    message: input.message,
+    category: input.category,
+    url: input.url,
+    created_at: createdAt,
+    read_at: null,
+    room_id: input.source?.roomId ?? null,
+    message_id: input.source?.messageId ?? null,
+  };
+}
+
 export function toNotification(row: Selectable<NotificationsTable>): Notification {
   return {
     id: row.id,
@@ -51,9 +107,43 @@ export function toNotification(row: Selectable<NotificationsTable>): Notificatio
   };
 }
 
+export function toUserNotification(row: Selectable<NotificationsTable>): UserNotification {
+  return { userId: row.user_id, notification: toNotification(row) };
+}
+
+export function fileRow(file: StoredFile): Insertable<FilesTable> {
+  return {
+    id: file.id,
+    room_id: file.roomId,
+    uploader_id: file.uploaderId,
+    file_name: file.fileName,
+    file_type: file.fileType,
+    file_size: file.fileSize,
+    sha256: file.sha256,
+    storage_path: file.storagePath,
+    created_at: file.createdAt,
+  };
+}
+
+export function toStoredFile(row: Selectable<FilesTable>): StoredFile {
+  return {
+    id: row.id,
+    roomId: row.room_id,
+    uploaderId: row.uploader_id,
+    fileName: row.file_name,
+    fileType: row.file_type,
+    fileSize: row.file_size,
+    sha256: row.sha256,
+    storagePath: row.storage_path,
+    createdAt: row.created_at,
+  };
+}
+
 export function toPushSubscription(row: Selectable<PushSubscriptionsTable>): PushSubscriptionRecord {
   return { id: row.id, userId: row.user_id, endpoint: row.endpoint, p256dh: row.p256dh, auth: row.auth };
 }
+
+// --- messages and the change log ------------------------------------------------------------------
 
 /** A message with its room's slug and its author, as the message queries below select it. */
 export function selectMessages(db: Kysely<Database>) {
@@ -108,4 +198,26 @@ export function toChatMessage(row: MessageRow): ChatMessage {
     deleted: Boolean(row.deleted),
     client_id: row.client_id,
   };
+}
+
+/** A change-log entry joined to its message (as it is now), as `changesSince` selects it. */
+export interface ChangeRow extends MessageRow {
+  change_seq: number;
+  kind: ChangeKind;
+}
+
+/**
+ * What a resuming client replays: the message as it is now (a deleted one as a tombstone), and an
+ * edit carries the edit's seq, exactly as the live `message_edited` frame did.
+ */
+export function toRoomChange(row: ChangeRow): RoomChange {
+  const message = toChatMessage(row);
+  switch (row.kind) {
+    case 'created':
+      return { kind: 'created', seq: row.change_seq, message };
+    case 'edited':
+      return { kind: 'edited', seq: row.change_seq, message: { ...message, seq: row.change_seq } };
+    default:
+      return { kind: 'deleted', seq: row.change_seq, messageId: row.id };
+  }
 }
