@@ -29,9 +29,6 @@ import { collectDefaultMetrics } from 'prom-client';
 import { chatAsyncApi } from './asyncapi.ts';
 import { Revocations } from './auth/revocations.ts';
 import { TokenService, tokenClaims } from './auth/tokens.ts';
-import { ChatRooms } from './chat/chat-rooms.ts';
-import { CHAT_ERRORS } from './chat/error-codes.ts';
-import { orUnavailable } from './chat/storage-unavailable.ts';
 import type { Config } from './config.ts';
 import { chatConsumer } from './consumers/chat-consumer.ts';
 import { docsConsumer } from './consumers/docs-consumer.ts';
@@ -39,6 +36,9 @@ import { notificationsConsumer } from './consumers/notifications-consumer.ts';
 import { statusConsumer } from './consumers/status-consumer.ts';
 import { AwarenessRegistry } from './docs/awareness-registry.ts';
 import { RoomDocuments } from './docs/room-documents.ts';
+import type { ChatRooms } from './domain/chat-rooms.ts';
+import { CHAT_ERRORS } from './domain/error-codes.ts';
+import { orUnavailable } from './domain/storage-unavailable.ts';
 import { replyWithError } from './http/http-error.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { restApi } from './http/rest-api.ts';
@@ -48,8 +48,8 @@ import {
   SLOW_CLIENT_LIMITS,
 } from './http/slow-client-guard.ts';
 import { trustedProxies } from './http/trusted-proxies.ts';
-import { LiveFeatures } from './live-features.ts';
 import { registerRedisMetrics } from './redis-metrics.ts';
+import { type ChatServices, startServices } from './services.ts';
 import { openStorage } from './storage/open-storage.ts';
 import type { Storage } from './storage/storage.ts';
 
@@ -63,9 +63,10 @@ export interface ChatServer {
   switchboard: Switchboard;
   storage: Storage;
   layer: ChannelLayer;
+  /** The chat domain (also in `services`). */
   rooms: ChatRooms;
-  /** Presence, typing, receipts, notifications, uploads, Web Push. */
-  live: LiveFeatures;
+  /** Presence, receipts, notifications and room activity, uploads, Web Push. */
+  services: ChatServices;
   /** Collaborative documents of the rooms. */
   documents: RoomDocuments;
   tokens: TokenService;
@@ -89,19 +90,17 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   await storage.migrate();
   await storage.syncAdmins(config.adminUsers);
   let onLayerRestored = () => {};
-  const { layer, rateLimiter, presence, roomPresence } = await connectScaleOut(config, logger, () =>
+  const { layer, rateLimiter, presenceStore, roomPresenceStore } = await connectScaleOut(config, logger, () =>
     onLayerRestored(),
   );
   const tokens = new TokenService(config.jwtSecret);
   const revocations = new Revocations(storage, layer);
-  const rooms = new ChatRooms(storage, layer, config.maxMessageLength);
-  const live = await LiveFeatures.start({
+  const services = await startServices({
     config,
     storage,
     layer,
-    rooms,
-    presenceStore: presence,
-    roomPresenceStore: roomPresence,
+    presenceStore,
+    roomPresenceStore,
     rateLimiter,
     logger,
   });
@@ -134,7 +133,20 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
       },
     }),
   });
-  const chat = chatConsumer(rooms, live);
+  const { rooms, presence, roomPresence, receipts, notifications, uploads, attachments, quota } = services;
+  const chat = chatConsumer({
+    rooms,
+    presence,
+    roomPresence,
+    receipts,
+    uploads,
+    attachments,
+    quota,
+    typing: {
+      throttleMs: config.live.typing.throttleSeconds * 1000,
+      timeoutMs: config.live.typing.timeoutSeconds * 1000,
+    },
+  });
   switchboard.route('/ws/chat/:room/', chat);
   const documents = new RoomDocuments(storage.documents, rooms, layer, logger);
   const awareness = new AwarenessRegistry(layer);
@@ -146,7 +158,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     chat.catchUpAll();
     docs.resyncAll();
   };
-  switchboard.route('/ws/notifications/', notificationsConsumer(live));
+  switchboard.route('/ws/notifications/', notificationsConsumer({ notifications, presence }));
   await revocations.listen((userId) =>
     switchboard.closePrincipal(
       userId,
@@ -154,7 +166,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
       'token revoked',
     ),
   );
-  switchboard.route('/ws/status/', statusConsumer(live));
+  switchboard.route('/ws/status/', statusConsumer({ presence }));
   collectDefaultMetrics({ register: switchboard.metrics.registry });
   if (layer instanceof RedisChannelLayer) registerRedisMetrics(switchboard.metrics.registry, layer);
 
@@ -176,7 +188,14 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   await http.register(restApi, {
     storage,
     rooms,
-    live,
+    receipts,
+    notifications,
+    push: services.push,
+    files: services.files,
+    uploads,
+    attachments,
+    quota,
+    serviceToken: config.live.serviceToken,
     tokens,
     revocations,
     adminUsers: config.adminUsers,
@@ -222,7 +241,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     storage,
     layer,
     rooms,
-    live,
+    services,
     documents,
     tokens,
     logger,
@@ -233,10 +252,10 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
         awareness.close();
         await http.close();
         if (metricsHttp !== http) await metricsHttp.close();
-        await live.close();
+        await services.close();
         await layer.close();
-        await presence.close();
-        await roomPresence.close();
+        await presenceStore.close();
+        await roomPresenceStore.close();
         await rateLimiter.close?.();
         await storage.close();
       })();
@@ -253,8 +272,8 @@ async function connectScaleOut(config: Config, logger: Logger, onRestored: () =>
     return {
       layer,
       rateLimiter: new MemoryRateLimiter() as RateLimiter,
-      presence: new MemoryPresenceStore(),
-      roomPresence: new MemoryPresenceStore(),
+      presenceStore: new MemoryPresenceStore(),
+      roomPresenceStore: new MemoryPresenceStore(),
     };
   }
   let wasDown = false;
@@ -270,15 +289,15 @@ async function connectScaleOut(config: Config, logger: Logger, onRestored: () =>
   });
   const shared = { url: config.redisUrl, prefix: config.redisPrefix, logger };
   const rateLimiter = new RedisRateLimiter(shared);
-  const presence = new RedisPresenceStore(shared);
+  const presenceStore = new RedisPresenceStore(shared);
   // Chat sockets per (room, user), for message notifications: its own key namespace.
-  const roomPresence = new RedisPresenceStore({ ...shared, prefix: `${config.redisPrefix}room-` });
-  await Promise.all([layer.ready(), rateLimiter.ready(), presence.ready(), roomPresence.ready()]);
+  const roomPresenceStore = new RedisPresenceStore({ ...shared, prefix: `${config.redisPrefix}room-` });
+  await Promise.all([layer.ready(), rateLimiter.ready(), presenceStore.ready(), roomPresenceStore.ready()]);
   return {
     layer: layer as ChannelLayer,
     rateLimiter: rateLimiter as RateLimiter,
-    presence: presence as PresenceStore,
-    roomPresence: roomPresence as PresenceStore,
+    presenceStore: presenceStore as PresenceStore,
+    roomPresenceStore: roomPresenceStore as PresenceStore,
   };
 }
 

@@ -115,7 +115,7 @@ describe('MAX_MESSAGE_LENGTH', () => {
 });
 
 describe('configuration from the environment', () => {
-  it('has the documented defaults (seed 002: 60 messages a minute, 1 MiB frames, 500 characters)', () => {
+  it('has the documented defaults (60 messages a minute, 1 MiB frames, 500 characters)', () => {
     const config = loadConfig({ DATA_DIR: tempDataDir(), JWT_SECRET: 'k'.repeat(32) });
     expect(config).toMatchObject({
       port: 8000,

@@ -92,7 +92,7 @@ describe.skipIf(!available)('live features across two nodes', () => {
 
     await aliceRoom.request({ type: 'chat_message', message: 'hello across nodes' });
     expect((await carolBell.next('notification')).notification).toMatchObject({ category: 'message' });
-    await nodeA.server.live.activity.idle();
+    await nodeA.server.services.activity.idle();
     await settle();
     expect(bobBell.unread().filter((f) => f.type === 'notification')).toEqual([]);
 

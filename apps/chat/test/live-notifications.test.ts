@@ -202,7 +202,7 @@ describe('notifications', () => {
     expect(await bobBell.next('unread_count')).toMatchObject({ count: 1 });
 
     await aliceRoom.request({ type: 'chat_message', message: 'make that 10' });
-    await live.server.live.activity.idle();
+    await live.server.services.activity.idle();
     await settle();
     expect(bobBell.unread().filter((f) => f.type === 'notification')).toEqual([]);
     expect(carolBell.unread().filter((f) => f.type === 'notification')).toEqual([]);
@@ -238,7 +238,7 @@ describe('notifications', () => {
       category: 'mention',
       url: `/#/rooms/${slug}`,
     });
-    await live.server.live.activity.idle();
+    await live.server.services.activity.idle();
     await settle();
     expect(bobBell.unread().filter((f) => f.type === 'notification')).toEqual([]);
     expect(outsiderBell.unread().filter((f) => f.type === 'notification')).toEqual([]);

@@ -126,7 +126,7 @@ describe('Web Push', () => {
       body: { user_id: user.id, title, message: 'body text', url: '/#/rooms/ops' },
     });
     expect(sent.status).toBe(201);
-    await live.server.live.push.idle();
+    await live.server.services.push.idle();
     return sent.body.notification as { id: number };
   }
 
@@ -213,10 +213,10 @@ describe('Web Push', () => {
     const carol = await live.signUp();
     const gone = await subscribe(carol, '/push/gone-carol');
     const broken = await subscribe(carol, '/push/broken-carol');
-    const { expired } = live.server.live.push.stats;
+    const { expired } = live.server.services.push.stats;
     await notify(carol, 'Anyone there?');
     expect(delivered.some((d) => d.path === '/push/gone-carol')).toBe(true);
-    expect(live.server.live.push.stats.expired).toBe(expired + 1);
+    expect(live.server.services.push.stats.expired).toBe(expired + 1);
     expect(await mySubscriptions(carol)).toEqual([broken.endpoint]);
     expect(await mySubscriptions(carol)).not.toContain(gone.endpoint);
   });

@@ -113,7 +113,7 @@ describe.skipIf(chromiumMissing)('live features in the web app', () => {
 
     // A link the browser resolves to another host (a row stored before the server refused such
     // links) is opened as another site in a new tab, never followed in this one.
-    await live.server.live.notifications.send({
+    await live.server.services.notifications.send({
       userId: alice.id,
       title: 'Old link',
       message: '',

@@ -100,7 +100,7 @@ describe('notifications follow the message they quote', () => {
     const { client: bobBell } = await live.notifications(bob);
     const posted = await aliceRoom.request({ type: 'chat_message', message: `@${bob.username} ${SECRET}` });
     await aliceRoom.request({ type: 'delete_message', message_id: posted.message_id });
-    await live.server.live.activity.idle();
+    await live.server.services.activity.idle();
     await settle();
     expect(JSON.stringify(bobBell.unread())).not.toContain(SECRET);
     expect(JSON.stringify(await listed(bob))).not.toContain(SECRET);

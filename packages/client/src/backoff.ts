@@ -5,9 +5,9 @@
  */
 
 export interface BackoffOptions {
-  /** Delay scale of the first retry, in ms (seed 002: 1 s). */
+  /** Delay scale of the first retry, in ms (default 1 s). */
   baseMs: number;
-  /** Upper bound of any delay, in ms (seed 002: 30 s). */
+  /** Upper bound of any delay, in ms (default 30 s). */
   capMs: number;
   /** Consecutive failed connection attempts after which the client gives up (state `failed`). */
   maxAttempts: number;

@@ -5,6 +5,8 @@
  * - SwitchboardConnection: any endpoint (`/ws/notifications/`, `/ws/status/`), typed by its frames.
  * - SwitchboardApi: the REST side (accounts, tokens, rooms, history).
  */
+
+export { changeSeq } from '@switchboard/protocol/room-change';
 export { type BackoffOptions, backoffDelay, defaultBackoff } from './backoff.ts';
 export { ChatRoomConnection, type ChatRoomOptions, type QueuedChatMessage } from './chat-room.ts';
 export {
@@ -55,4 +57,3 @@ export {
   type Session,
   SwitchboardApi,
 } from './rest.ts';
-export { changeSeq } from './room-cursor.ts';

@@ -3,6 +3,7 @@
  * deleted message) carries the room's next seq, so anything at or below the cursor is a duplicate
  * (a replay overlapping live traffic) and reconnecting with `after_seq=cursor` misses nothing.
  */
+import { changeSeq } from '@switchboard/protocol/room-change';
 import type { ChatServerFrame } from './frames.ts';
 
 export class RoomCursor {
@@ -33,18 +34,5 @@ export class RoomCursor {
     if (this.#lastSeq !== undefined && seq <= this.#lastSeq) return false;
     this.#lastSeq = seq;
     return true;
-  }
-}
-
-/** The seq of a frame that changes room history, undefined for other frames (typing, receipts). */
-export function changeSeq(frame: ChatServerFrame): number | undefined {
-  switch (frame.type) {
-    case 'chat_message':
-    case 'message_edited':
-      return frame.message.seq;
-    case 'message_deleted':
-      return frame.seq;
-    default:
-      return undefined;
   }
 }

@@ -4,7 +4,7 @@ import { backoffDelay, defaultBackoff } from '../src/backoff.ts';
 describe('backoffDelay (exponential, full jitter)', () => {
   const options = { ...defaultBackoff };
 
-  it('defaults to seed 002: 1 s base, 30 s cap, retrying forever', () => {
+  it('defaults to a 1 s base, a 30 s cap, retrying forever', () => {
     expect(defaultBackoff).toEqual({ baseMs: 1_000, capMs: 30_000, maxAttempts: Number.POSITIVE_INFINITY });
   });
 

@@ -144,11 +144,6 @@ export const chatServerFrames = {
   synced: syncedEvent,
 } as const;
 
-/** A change to a room's history; each carries the room's next `seq`. */
-export type RoomChange =
-  | z.infer<typeof chatMessageEvent>
-  | z.infer<typeof messageEditedEvent>
-  | z.infer<typeof messageDeletedEvent>;
 export type ChatServerFrame = {
   [K in keyof typeof chatServerFrames]: z.infer<(typeof chatServerFrames)[K]>;
 }[keyof typeof chatServerFrames];

@@ -1,6 +1,7 @@
 /**
  * An AsyncAPI 3.0 document generated from the routes and the consumers' zod schemas, so the
- * documentation cannot drift from what the server validates (seed 004's "automatic documentation").
+ * documentation cannot drift from what the server validates: the schemas that check frames are
+ * the ones the document describes.
  */
 import { ackFrame, errorFrame } from '@switchboard/protocol/envelope';
 import { z } from 'zod';

@@ -359,7 +359,7 @@ describe('shutdown', () => {
 });
 
 describe('metrics', () => {
-  it('exposes the seed 002 metrics and counts what happened', async () => {
+  it('exposes the documented metrics and counts what happened', async () => {
     const server = await start();
     const client = await connect(server);
     await client.request({ type: 'echo', text: 'm' });

@@ -8,6 +8,7 @@ import {
   type AckResult,
   type ChatMessageAck,
   CloseCode,
+  changeSeq,
   chatClientFrames,
   chatServerFrames,
   ErrorCode,
@@ -15,25 +16,37 @@ import {
   type UserRef,
 } from '@switchboard/protocol';
 import { type Connection, defineConsumer, type LayerMessage, WsError } from '@switchboard/server';
-import { type Author, type ChatRooms, MEMBER_LEFT } from '../chat/chat-rooms.ts';
-import { roomGroup } from '../chat/groups.ts';
-import { userOf } from '../chat/principal.ts';
-import type { LiveFeatures } from '../live-features.ts';
-import { TypingSignal } from '../presence/typing-signal.ts';
+import { type Author, type ChatRooms, MEMBER_LEFT } from '../domain/chat-rooms.ts';
+import { roomGroup } from '../domain/groups.ts';
+import { userOf } from '../domain/principal.ts';
+import type { ReadReceipts } from '../domain/read-receipts.ts';
+import type { Attachments, Caption } from '../files/attachments.ts';
+import type { ChunkedUploads } from '../files/chunked-uploads.ts';
+import type { UploadQuota } from '../files/upload-quota.ts';
+import type { PresenceTracker } from '../presence/presence-tracker.ts';
+import type { RoomPresence } from '../presence/room-presence.ts';
+import { TypingSignal, type TypingTiming } from '../presence/typing-signal.ts';
 import type { Room } from '../storage/storage.ts';
-import {
-  admitInOrder,
-  catchUp,
-  type FillGap,
-  newSequencer,
-  type SequencerState,
-  stopSequencer,
-} from './room-sequencer.ts';
+import { RoomSequencer } from './room-sequencer.ts';
+
+export interface ChatConsumerDeps {
+  rooms: ChatRooms;
+  /** Every socket counts as its user being online. */
+  presence: PresenceTracker;
+  /** Who has the room open: they are not notified of its new messages. */
+  roomPresence: RoomPresence;
+  receipts: ReadReceipts;
+  uploads: ChunkedUploads<Caption>;
+  attachments: Attachments;
+  quota: UploadQuota;
+  typing: TypingTiming;
+}
 
 export interface ChatConnectionState {
   room: Room;
   user: Author;
-  seq: SequencerState;
+  /** Sends this socket the room's changes gapless and in seq order. */
+  sequencer: RoomSequencer;
   typing: TypingSignal;
   /** The highest read position this socket announced. */
   readSeq: number;
@@ -50,13 +63,10 @@ const RATE_LIMITS = {
 const notFromSelf = (conn: Connection<ChatConnectionState>, event: LayerMessage) =>
   (event.user as UserRef).id !== conn.state.user.id;
 
-export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
-  const fillFor =
-    (conn: Connection<ChatConnectionState>): FillGap =>
-    (afterSeq) =>
-      rooms.changesSince(conn.state.room, afterSeq);
-  const inOrder = (conn: Connection<ChatConnectionState>, event: Parameters<typeof admitInOrder>[1]) =>
-    admitInOrder(conn, event, fillFor(conn));
+export function chatConsumer(deps: ChatConsumerDeps) {
+  const { rooms, presence, roomPresence, receipts, uploads, attachments, quota } = deps;
+  const inOrder = (conn: Connection<ChatConnectionState>, event: LayerMessage) =>
+    conn.state.sequencer.admit(event);
   /** This node's chat connections, for `catchUpAll`. */
   const connected = new Set<Connection<ChatConnectionState>>();
 
@@ -89,7 +99,7 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
         for await (const change of rooms.changesSince(room, afterSeq)) {
           await conn.whenWritable();
           conn.send(change);
-          lastSeq = Math.max(lastSeq, change.type === 'message_deleted' ? change.seq : change.message.seq);
+          lastSeq = Math.max(lastSeq, changeSeq(change)!);
         }
       }
       conn.send({ type: 'synced', room: room.slug, last_seq: lastSeq });
@@ -100,52 +110,52 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
             user: { id: user.id, username: user.username, avatar: null },
             is_typing: isTyping,
           }),
-        live.typing,
+        deps.typing,
       );
-      await live.socketOpened(user, conn.id, room);
+      await presence.connected(user, conn.id);
+      await roomPresence.enter(room.id, user.id, conn.id);
+      const sequencer = new RoomSequencer(conn, lastSeq, (after) => rooms.changesSince(room, after));
       // The framework sets `state` from this return value before anything else can run.
       connected.add(conn as Connection<ChatConnectionState>);
-      return { room, user, seq: newSequencer(lastSeq), typing, readSeq: 0 };
+      return { room, user, sequencer, typing, readSeq: 0 };
     },
 
     handlers: {
       async chat_message(conn, frame) {
         const { room, user } = conn.state;
-        const { message, created } = await rooms.post(room, user, {
+        const posted = await rooms.post(room, user, {
           text: frame.message,
           replyTo: frame.reply_to,
           clientId: frame.client_id,
         });
-        if (created) conn.afterReply(() => live.publish(room, message));
+        conn.afterReply(() => rooms.publish(room, posted));
         // Sending ends the typing indicator at once rather than at its timeout.
         conn.afterReply(() => conn.state.typing.stop());
+        const { message } = posted.change;
         return {
           message_id: message.id,
           seq: message.seq,
           client_id: message.client_id,
-          duplicate: !created,
+          duplicate: !posted.isNew,
         } satisfies AckResult<ChatMessageAck>;
       },
 
       async edit_message(conn, frame) {
         const { room, user } = conn.state;
-        const message = await rooms.edit(room, user, frame.message_id, frame.new_content);
-        conn.afterReply(() => rooms.announce(room, { type: 'message_edited', message }));
+        const edited = await rooms.edit(room, user, frame.message_id, frame.new_content);
+        conn.afterReply(() => rooms.publish(room, edited));
+        const { message } = edited.change;
         return { message_id: message.id, seq: message.seq } satisfies AckResult<MessageChangeAck>;
       },
 
       async delete_message(conn, frame) {
         const { room, user } = conn.state;
-        const { seq } = await rooms.delete(room, user, frame.message_id);
-        conn.afterReply(() =>
-          rooms.announce(room, {
-            type: 'message_deleted',
-            message_id: frame.message_id,
-            seq,
-            room: room.slug,
-          }),
-        );
-        return { message_id: frame.message_id, seq } satisfies AckResult<MessageChangeAck>;
+        const deleted = await rooms.delete(room, user, frame.message_id);
+        conn.afterReply(() => rooms.publish(room, deleted));
+        return {
+          message_id: frame.message_id,
+          seq: deleted.change.seq,
+        } satisfies AckResult<MessageChangeAck>;
       },
 
       async typing(conn, frame) {
@@ -154,24 +164,24 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
 
       async mark_read(conn, frame) {
         const { room, user } = conn.state;
-        const seq = await live.receipts.markRead(room, user, frame.seq);
+        const seq = await receipts.markRead(room, user, frame.seq);
         if (seq > conn.state.readSeq) {
           conn.state.readSeq = seq;
-          conn.afterReply(() => live.receipts.announce(room, user, seq));
+          conn.afterReply(() => receipts.announce(room, user, seq));
         }
         return { seq };
       },
 
       async upload_file(conn, frame) {
         const { room, user } = conn.state;
-        const caption = live.attachments.caption(frame.message, frame.client_id);
-        await live.quota.admit(user.id, frame.file_size);
-        return live.uploads.start(user, room.id, frame, caption);
+        const caption = attachments.caption(frame.message, frame.client_id);
+        await quota.admit(user.id, frame.file_size);
+        return uploads.start(user, room.id, frame, caption);
       },
 
       async upload_chunk(conn, frame) {
         const { room, user } = conn.state;
-        const { progress, done } = await live.uploads.chunk(
+        const { progress, done } = await uploads.chunk(
           user,
           room.id,
           frame.upload_id,
@@ -180,13 +190,12 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
         );
         conn.send({ type: 'upload_progress', ...progress });
         if (!done) return { ...progress };
-        const { message, created } = await live.attachments
-          .post(room, user, done.file, done.extra)
-          .catch((error) => {
-            live.uploads.forget(done.file.id); // the file was discarded with the refusal
-            throw error;
-          });
-        if (created) conn.afterReply(() => live.publish(room, message));
+        const posted = await attachments.post(room, user, done.file, done.extra).catch((error) => {
+          uploads.forget(done.file.id); // the file was discarded with the refusal
+          throw error;
+        });
+        conn.afterReply(() => rooms.publish(room, posted));
+        const { message } = posted.change;
         return { ...progress, file_id: done.file.id, message_id: message.id, seq: message.seq };
       },
     },
@@ -209,17 +218,19 @@ export function chatConsumer(rooms: ChatRooms, live: LiveFeatures) {
     },
 
     async disconnect(conn) {
+      const { room, user, sequencer, typing } = conn.state;
       connected.delete(conn);
-      stopSequencer(conn.state.seq);
-      await conn.state.typing.stop().catch(() => {});
-      await live.socketClosed(conn.state.user, conn.id, conn.state.room);
+      sequencer.stop();
+      await typing.stop().catch(() => {});
+      await roomPresence.leave(room.id, user.id, conn.id);
+      await presence.disconnected(user, conn.id);
     },
   });
 
   return Object.assign(consumer, {
     /** Every connection of this node re-reads its room from storage (after a channel-layer outage). */
     catchUpAll(): void {
-      for (const conn of connected) catchUp(conn, fillFor(conn));
+      for (const conn of connected) conn.state.sequencer.catchUp();
     },
   });
 }

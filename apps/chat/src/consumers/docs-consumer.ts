@@ -22,8 +22,6 @@ import {
   WsError,
 } from '@switchboard/server';
 import * as Y from 'yjs';
-import type { Author } from '../chat/chat-rooms.ts';
-import { userOf } from '../chat/principal.ts';
 import { AWARENESS_EVENT, type AwarenessRegistry } from '../docs/awareness-registry.ts';
 import {
   type AwarenessEntry,
@@ -43,6 +41,8 @@ import {
   syncStep2Message,
   updateMessage,
 } from '../docs/yjs-messages.ts';
+import type { Author } from '../domain/chat-rooms.ts';
+import { userOf } from '../domain/principal.ts';
 import type { DocumentRecord } from '../storage/documents.ts';
 import { NotFoundError } from '../storage/storage.ts';
 

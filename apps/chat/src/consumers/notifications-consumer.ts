@@ -6,16 +6,23 @@
  */
 import { notificationClientFrames, notificationServerFrames } from '@switchboard/protocol';
 import { defineConsumer } from '@switchboard/server';
-import type { Author } from '../chat/chat-rooms.ts';
-import { userGroup } from '../chat/groups.ts';
-import { userOf } from '../chat/principal.ts';
-import type { LiveFeatures } from '../live-features.ts';
+import type { Author } from '../domain/chat-rooms.ts';
+import { userGroup } from '../domain/groups.ts';
+import { userOf } from '../domain/principal.ts';
+import type { Notifications } from '../notifications/notifications.ts';
+import type { PresenceTracker } from '../presence/presence-tracker.ts';
 
 export interface NotificationsConnectionState {
   user: Author;
 }
 
-export function notificationsConsumer(live: LiveFeatures) {
+export function notificationsConsumer({
+  notifications,
+  presence,
+}: {
+  notifications: Notifications;
+  presence: PresenceTracker;
+}) {
   return defineConsumer({
     description:
       "One user's notifications: the unread count on connect, then every new notification and count change; mark one or all read.",
@@ -26,25 +33,25 @@ export function notificationsConsumer(live: LiveFeatures) {
       const user = userOf(conn.principal);
       // Join first, then count: a notification stored meanwhile brings its own newer count.
       await conn.groupAdd(userGroup(user.id));
-      conn.send({ type: 'unread_count', count: await live.notifications.unreadCount(user.id) });
-      await live.socketOpened(user, conn.id);
+      conn.send({ type: 'unread_count', count: await notifications.unreadCount(user.id) });
+      await presence.connected(user, conn.id);
       return { user };
     },
 
     handlers: {
       async mark_read(conn, frame) {
-        const count = await live.notifications.markRead(conn.state.user.id, frame.notification_id);
+        const count = await notifications.markRead(conn.state.user.id, frame.notification_id);
         return { notification_id: frame.notification_id, unread_count: count };
       },
       async mark_all_read(conn) {
-        return { unread_count: await live.notifications.markAllRead(conn.state.user.id) };
+        return { unread_count: await notifications.markAllRead(conn.state.user.id) };
       },
     },
 
     forward: { notification: true, notification_updated: true, unread_count: true },
 
     disconnect(conn) {
-      return live.socketClosed(conn.state.user, conn.id);
+      return presence.disconnected(conn.state.user, conn.id);
     },
   });
 }

@@ -4,104 +4,103 @@
  * that arrives ahead of a missing one is held back; if the missing one does not show up soon, it
  * is read from storage. The common case (the next seq) costs one comparison.
  */
-import { CloseCode } from '@switchboard/protocol';
-import type { Connection, LayerMessage } from '@switchboard/server';
-import { seqOf } from '../chat/chat-rooms.ts';
+import { CloseCode, changeSeq } from '@switchboard/protocol';
+import type { ConnectionContext, LayerMessage } from '@switchboard/server';
 
 /** How long a gap may stay open before storage fills it. */
 const GAP_WAIT_MS = 150;
 /** Changes held for one connection before it is told to resume instead. */
 const MAX_HELD = 1000;
 
-export interface SequencerState {
-  /** Highest seq this client has been sent, with nothing missing below it. */
-  lastSeq: number;
-  held: Map<number, LayerMessage>;
-  gapTimer: NodeJS.Timeout | undefined;
-  filling: boolean;
-}
-
+/** The room's changes after `afterSeq`, oldest first, as frames (from storage). */
 export type FillGap = (afterSeq: number) => AsyncIterable<LayerMessage>;
 
-export function newSequencer(lastSeq: number): SequencerState {
-  return { lastSeq, held: new Map(), gapTimer: undefined, filling: false };
-}
+type Client = Pick<ConnectionContext, 'send' | 'close' | 'log'>;
 
-/**
- * The forward guard for room changes: true means "send the shared frame now". Anything else is
- * either a duplicate (dropped) or held and sent later, in order, by `release`.
- */
-export function admitInOrder<S extends { seq: SequencerState }>(
-  conn: Connection<S>,
-  event: LayerMessage,
-  fill: FillGap,
-): boolean {
-  const seq = seqOf(event);
-  if (seq === undefined) return true;
-  const state = conn.state.seq;
-  if (seq <= state.lastSeq) return false;
-  if (seq === state.lastSeq + 1 && !state.filling) {
-    state.lastSeq = seq;
-    if (state.held.size > 0) queueMicrotask(() => release(conn, fill));
-    return true;
-  }
-  if (state.held.size >= MAX_HELD) {
-    conn.close(CloseCode.TRY_AGAIN_LATER, 'fell behind: reconnect with after_seq');
+export class RoomSequencer {
+  private readonly held = new Map<number, LayerMessage>();
+  private gapTimer: NodeJS.Timeout | undefined;
+  private filling = false;
+
+  /** `lastSeq`: the highest seq this client has been sent, with nothing missing below it. */
+  constructor(
+    private readonly client: Client,
+    private lastSeq: number,
+    private readonly fill: FillGap,
+  ) {}
+
+  /**
+   * The forward guard for room changes: true means "send the shared frame now". Anything else is
+   * either a duplicate (dropped) or held and sent later, in order, by `release`.
+   */
+  admit(event: LayerMessage): boolean {
+    const seq = changeSeq(event);
+    if (seq === undefined) return true;
+    if (seq <= this.lastSeq) return false;
+    if (seq === this.lastSeq + 1 && !this.filling) {
+      this.lastSeq = seq;
+      if (this.held.size > 0) queueMicrotask(() => this.release());
+      return true;
+    }
+    if (this.held.size >= MAX_HELD) {
+      this.client.close(CloseCode.TRY_AGAIN_LATER, 'fell behind: reconnect with after_seq');
+      return false;
+    }
+    this.held.set(seq, event);
+    this.gapTimer ??= setTimeout(() => void this.fillFromStorage(), GAP_WAIT_MS);
     return false;
   }
-  state.held.set(seq, event);
-  state.gapTimer ??= setTimeout(() => void fillFromStorage(conn, fill), GAP_WAIT_MS);
-  return false;
-}
 
-/** Sends held changes that are next in line. */
-function release<S extends { seq: SequencerState }>(conn: Connection<S>, fill: FillGap): void {
-  const state = conn.state.seq;
-  for (let next = state.held.get(state.lastSeq + 1); next; next = state.held.get(state.lastSeq + 1)) {
-    state.held.delete(state.lastSeq + 1);
-    state.lastSeq++;
-    conn.send(next);
+  /**
+   * Reads whatever this connection may have missed from storage now, without waiting for the next
+   * live change to reveal a gap: after the layer was down, a quiet room would otherwise stay stale.
+   */
+  catchUp(): void {
+    if (!this.filling) void this.fillFromStorage();
   }
-  if (state.held.size === 0 && state.gapTimer) {
-    clearTimeout(state.gapTimer);
-    state.gapTimer = undefined;
-  } else if (state.held.size > 0) {
-    state.gapTimer ??= setTimeout(() => void fillFromStorage(conn, fill), GAP_WAIT_MS);
-  }
-}
 
-async function fillFromStorage<S extends { seq: SequencerState }>(conn: Connection<S>, fill: FillGap) {
-  const state = conn.state.seq;
-  state.gapTimer = undefined;
-  if (state.filling) return;
-  state.filling = true;
-  try {
-    for await (const change of fill(state.lastSeq)) {
-      const seq = seqOf(change)!;
-      if (seq !== state.lastSeq + 1) break;
-      state.held.delete(seq);
-      state.lastSeq = seq;
-      conn.send(change);
+  stop(): void {
+    if (this.gapTimer) clearTimeout(this.gapTimer);
+    this.held.clear();
+  }
+
+  /** Sends held changes that are next in line. */
+  private release(): void {
+    for (let next = this.held.get(this.lastSeq + 1); next; next = this.held.get(this.lastSeq + 1)) {
+      this.held.delete(this.lastSeq + 1);
+      this.lastSeq++;
+      this.client.send(next);
     }
-    for (const seq of state.held.keys()) if (seq <= state.lastSeq) state.held.delete(seq);
-  } catch (error) {
-    conn.log.warn({ err: error }, 'could not fill a gap in the room stream; asking the client to resume');
-    conn.close(CloseCode.TRY_AGAIN_LATER, 'missed changes: reconnect with after_seq');
-  } finally {
-    state.filling = false;
+    if (this.held.size === 0 && this.gapTimer) {
+      clearTimeout(this.gapTimer);
+      this.gapTimer = undefined;
+    } else if (this.held.size > 0) {
+      this.gapTimer ??= setTimeout(() => void this.fillFromStorage(), GAP_WAIT_MS);
+    }
   }
-  release(conn, fill);
-}
 
-/**
- * Reads whatever this connection may have missed from storage now, without waiting for the next
- * live change to reveal a gap: after the layer was down, a quiet room would otherwise stay stale.
- */
-export function catchUp<S extends { seq: SequencerState }>(conn: Connection<S>, fill: FillGap): void {
-  if (!conn.state.seq.filling) void fillFromStorage(conn, fill);
-}
-
-export function stopSequencer(state: SequencerState): void {
-  if (state.gapTimer) clearTimeout(state.gapTimer);
-  state.held.clear();
+  private async fillFromStorage(): Promise<void> {
+    this.gapTimer = undefined;
+    if (this.filling) return;
+    this.filling = true;
+    try {
+      for await (const change of this.fill(this.lastSeq)) {
+        const seq = changeSeq(change)!;
+        if (seq !== this.lastSeq + 1) break;
+        this.held.delete(seq);
+        this.lastSeq = seq;
+        this.client.send(change);
+      }
+      for (const seq of this.held.keys()) if (seq <= this.lastSeq) this.held.delete(seq);
+    } catch (error) {
+      this.client.log.warn(
+        { err: error },
+        'could not fill a gap in the room stream; asking the client to resume',
+      );
+      this.client.close(CloseCode.TRY_AGAIN_LATER, 'missed changes: reconnect with after_seq');
+    } finally {
+      this.filling = false;
+    }
+    this.release();
+  }
 }

@@ -8,16 +8,16 @@
  */
 import { statusClientFrames, statusServerFrames } from '@switchboard/protocol';
 import { defineConsumer } from '@switchboard/server';
-import type { Author } from '../chat/chat-rooms.ts';
-import { statusGroup } from '../chat/groups.ts';
-import { userOf } from '../chat/principal.ts';
-import type { LiveFeatures } from '../live-features.ts';
+import type { Author } from '../domain/chat-rooms.ts';
+import { statusGroup } from '../domain/groups.ts';
+import { userOf } from '../domain/principal.ts';
+import type { PresenceTracker } from '../presence/presence-tracker.ts';
 
 export interface StatusConnectionState {
   user: Author;
 }
 
-export function statusConsumer(live: LiveFeatures) {
+export function statusConsumer({ presence }: { presence: PresenceTracker }) {
   return defineConsumer({
     description:
       'Presence of the users who share a room with you: a snapshot on connect, then every change; set your own status.',
@@ -29,12 +29,12 @@ export function statusConsumer(live: LiveFeatures) {
       const user = userOf(conn.principal);
       // Join first, then read: a change made meanwhile arrives after the snapshot and wins.
       await conn.groupAdd(statusGroup(user.id));
-      await live.socketOpened(user, conn.id);
+      await presence.connected(user, conn.id);
       try {
-        conn.send({ type: 'status_snapshot', users: await live.presence.snapshot(user) });
+        conn.send({ type: 'status_snapshot', users: await presence.snapshot(user) });
       } catch (error) {
         // A refused connection never reaches disconnect: unregister here.
-        await live.socketClosed(user, conn.id);
+        await presence.disconnected(user, conn.id);
         throw error;
       }
       return { user };
@@ -42,7 +42,7 @@ export function statusConsumer(live: LiveFeatures) {
 
     handlers: {
       async status_update(conn, frame) {
-        await live.presence.setStatus(conn.state.user, frame.status);
+        await presence.setStatus(conn.state.user, frame.status);
         return { status: frame.status };
       },
     },
@@ -50,7 +50,7 @@ export function statusConsumer(live: LiveFeatures) {
     forward: { user_status: true },
 
     disconnect(conn) {
-      return live.socketClosed(conn.state.user, conn.id);
+      return presence.disconnected(conn.state.user, conn.id);
     },
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Turning a complete file into a chat message: the file is recorded against its room, then
- * posted through the chat domain like any message (next seq, stored before it is broadcast),
+ * posted through the chat domain like any message (next seq; the caller publishes the outcome),
  * with the file in `attachments`. Posting is idempotent per file: without a client id of its
  * own, the message uses `upload:<file id>`, so a retried completion posts it once.
  *
@@ -8,9 +8,15 @@
  * was refused — is deleted again, record and bytes: no orphan stays in the data directory.
  */
 import type { Attachment, ChatMessage } from '@switchboard/protocol';
-import { type Author, type ChatRooms, clientIdTaken } from '../chat/chat-rooms.ts';
-import { cleanMessageText } from '../chat/message-text.ts';
-import { orUnavailable } from '../chat/storage-unavailable.ts';
+import {
+  type Author,
+  type ChatRooms,
+  clientIdTaken,
+  type MessageCreated,
+  type Outcome,
+} from '../domain/chat-rooms.ts';
+import { cleanMessageText } from '../domain/message-text.ts';
+import { orUnavailable } from '../domain/storage-unavailable.ts';
 import { ConflictError, type Room, type Storage } from '../storage/storage.ts';
 import type { CompletedFile } from './chunked-uploads.ts';
 import type { FileStore } from './file-store.ts';
@@ -56,7 +62,7 @@ export class Attachments {
     user: Author,
     file: CompletedFile,
     caption: Caption,
-  ): Promise<{ message: ChatMessage; created: boolean }> {
+  ): Promise<Outcome<MessageCreated>> {
     try {
       // A retried completion finds its file recorded, and within the quota already.
       if (!(await orUnavailable(this.storage.findFile(file.id)))) {
@@ -75,7 +81,7 @@ export class Attachments {
         throw error;
       }
     }
-    let posted: { message: ChatMessage; created: boolean };
+    let posted: Outcome<MessageCreated>;
     try {
       posted = await this.rooms.post(room, user, {
         text: caption.text,
@@ -86,7 +92,7 @@ export class Attachments {
       await this.discard(file);
       throw error;
     }
-    if (!posted.message.attachments.some((a) => a.id === file.id)) await this.discard(file);
+    if (!posted.change.message.attachments.some((a) => a.id === file.id)) await this.discard(file);
     return posted;
   }
 

@@ -1,5 +1,5 @@
 /**
- * Chunked uploads over the chat socket (seed 002): `upload_file` announces a file and gets an
+ * Chunked uploads over the chat socket: `upload_file` announces a file and gets an
  * upload id and a chunk size; `upload_chunk` frames carry base64 slices in any order; once every
  * chunk is in, the file is checked (size, and sha256 when given) and handed over as complete.
  *

@@ -7,7 +7,7 @@
  */
 import { ErrorCode } from '@switchboard/protocol';
 import { type RateLimiter, WsError } from '@switchboard/server';
-import { orUnavailable } from '../chat/storage-unavailable.ts';
+import { orUnavailable } from '../domain/storage-unavailable.ts';
 import type { Storage } from '../storage/storage.ts';
 import { formatBytes } from './file-policy.ts';
 

@@ -37,8 +37,9 @@ const uploadFields = z.object({
 /** Room for the multipart framing and the text fields around the file. */
 const MULTIPART_OVERHEAD = 64 * 1024;
 
-export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, live }) => {
-  const maxBytes = live.uploads.limits.maxBytes;
+export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
+  const { storage, rooms, files, uploads, attachments, quota } = deps;
+  const maxBytes = uploads.limits.maxBytes;
   await api.register(multipart, { throwFileSizeLimit: false });
 
   api.get('/files/:id/', async (request, reply) => {
@@ -49,7 +50,7 @@ export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
       throw notFound('File not found.');
     }
     const { inline } = parseInput(downloadQuery, request.query);
-    const bytes = await live.files.open(file.storagePath);
+    const bytes = await files.open(file.storagePath);
     if (!bytes) throw notFound('The file is no longer stored.');
     reply.headers(downloadHeaders(file, inline === '1'));
     return reply.send(bytes);
@@ -67,13 +68,13 @@ export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
       );
     }
     const length = Number(request.headers['content-length']) || 0;
-    if (length > maxBytes + MULTIPART_OVERHEAD) throw live.uploads.tooLarge();
+    if (length > maxBytes + MULTIPART_OVERHEAD) throw uploads.tooLarge();
     // The file is a little smaller than the request: a fair early check; the exact one follows.
-    await live.quota.admit(user.id, Math.max(0, length - MULTIPART_OVERHEAD));
+    await quota.admit(user.id, Math.max(0, length - MULTIPART_OVERHEAD));
 
-    live.uploads.reserveSlot(user.id);
+    uploads.reserveSlot(user.id);
     const id = randomUUID();
-    const path = live.files.partialPath(id);
+    const path = files.partialPath(id);
     try {
       const part = await request
         .file({ limits: { fileSize: maxBytes, files: 1, fields: 3, fieldSize: 16_384 } })
@@ -84,11 +85,11 @@ export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
       let caption: Caption;
       let earlier: ChatMessage | undefined;
       try {
-        fileType = live.uploads.checkFile(part.mimetype, undefined);
+        fileType = uploads.checkFile(part.mimetype, undefined);
         fields = parseInput(uploadFields, textFields(part.fields));
-        caption = live.attachments.caption(fields.message, fields.client_id);
+        caption = attachments.caption(fields.message, fields.client_id);
         // A resend of an upload that already went through is answered with it, storing nothing.
-        earlier = await live.attachments.earlier(room, user, caption);
+        earlier = await attachments.earlier(room, user, caption);
       } catch (error) {
         part.file.resume(); // discard the bytes so the answer reaches the client
         throw error;
@@ -112,7 +113,7 @@ export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
       await pipeline(part.file, measure, createWriteStream(path, { mode: 0o600 })).catch((error: unknown) => {
         throw (error as { syscall?: unknown })?.syscall === undefined ? asClientError(error) : error;
       });
-      if (part.file.truncated) throw live.uploads.tooLarge();
+      if (part.file.truncated) throw uploads.tooLarge();
       if (size === 0) throw invalidInput('The file is empty.', 'file');
       const sha256 = hash.digest('hex');
       if (fields.sha256 && fields.sha256 !== sha256) {
@@ -125,15 +126,15 @@ export const fileRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
         fileType,
         fileSize: size,
         sha256,
-        storagePath: await live.files.commit(path, id),
+        storagePath: await files.commit(path, id),
       };
-      const { message, created } = await live.attachments.post(room, user, file, caption);
-      if (created) await live.publish(room, message);
-      // Not created: the same upload won a race to it, and this copy was discarded.
-      return reply.status(created ? 201 : 200).send(uploaded(message));
+      const posted = await attachments.post(room, user, file, caption);
+      await rooms.publish(room, posted);
+      // Not new: the same upload won a race to it, and this copy was discarded.
+      return reply.status(posted.isNew ? 201 : 200).send(uploaded(posted.change.message));
     } finally {
-      live.uploads.releaseSlot(user.id);
-      await live.files.discard(path); // nothing left once committed; the partial bytes otherwise
+      uploads.releaseSlot(user.id);
+      await files.discard(path); // nothing left once committed; the partial bytes otherwise
     }
   });
 };

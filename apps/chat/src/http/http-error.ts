@@ -5,7 +5,7 @@
 import { ERRORS, ErrorCode } from '@switchboard/protocol';
 import { WsError } from '@switchboard/server';
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
-import { isStorageUnavailable } from '../chat/storage-unavailable.ts';
+import { isStorageUnavailable } from '../domain/storage-unavailable.ts';
 import { ConflictError, NotFoundError, OverloadedError } from '../storage/storage.ts';
 
 export type HttpErrorCode = ErrorCode;

@@ -2,7 +2,8 @@
  * Notifications over REST: the signed-in user's list (paged, newest first) and marking one read;
  * and sending one, for an admin or a service holding the SERVICE_TOKEN. Sending stores the
  * notification and pushes it through the channel layer to the user's sockets on every node
- * (or by Web Push when they have none): the "send from anywhere" path of seed 004.
+ * (or by Web Push when they have none): any backend service can notify a user, not only the
+ * chat server's own code.
  */
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
@@ -54,31 +55,31 @@ const newNotification = z
     path: ['user_id'],
   });
 
-export const notificationRoutes: FastifyPluginAsync<RestDeps> = async (api, { live }) => {
+export const notificationRoutes: FastifyPluginAsync<RestDeps> = async (api, { notifications }) => {
   api.get('/notifications/', async (request) => {
     const { before_id, limit } = parseInput(listQuery, request.query);
     const me = currentUser(request).userId;
     // One extra row says whether an older page exists.
-    const rows = await live.notifications.list(me, before_id ?? null, limit + 1);
-    const notifications = rows.slice(0, limit);
+    const rows = await notifications.list(me, before_id ?? null, limit + 1);
+    const page = rows.slice(0, limit);
     return {
-      notifications,
-      next_before_id: rows.length > limit ? notifications[notifications.length - 1]!.id : null,
-      unread_count: await live.notifications.unreadCount(me),
+      notifications: page,
+      next_before_id: rows.length > limit ? page[page.length - 1]!.id : null,
+      unread_count: await notifications.unreadCount(me),
     };
   });
 
   api.post('/notifications/:id/read/', async (request) => {
     const parsed = idParams.safeParse(request.params);
     if (!parsed.success) throw notFound('Notification not found.');
-    const count = await live.notifications.markRead(currentUser(request).userId, parsed.data.id);
+    const count = await notifications.markRead(currentUser(request).userId, parsed.data.id);
     return { notification_id: parsed.data.id, unread_count: count };
   });
 };
 
 /** POST /api/notifications/: its own authentication, as a service has no user account. */
 export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, deps) => {
-  const { storage, live } = deps;
+  const { storage, notifications } = deps;
 
   api.post('/notifications/', async (request, reply) => {
     await authorizeSender(request, deps);
@@ -88,7 +89,7 @@ export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, d
         ? await storage.findUserById(input.user_id)
         : await storage.findUserByName(input.username!);
     if (!user) throw notFound('User not found.');
-    const notification = await live.notifications.send({
+    const notification = await notifications.send({
       userId: user.id,
       title: input.title,
       message: input.message,
@@ -99,13 +100,16 @@ export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, d
   });
 };
 
-async function authorizeSender(request: FastifyRequest, { tokens, revocations, storage, live }: RestDeps) {
+async function authorizeSender(
+  request: FastifyRequest,
+  { tokens, revocations, storage, serviceToken }: RestDeps,
+) {
   const match = /^Bearer +([^ ]+) *$/i.exec(request.headers.authorization ?? '');
   if (!match) {
     throw unauthenticated('Send "Authorization: Bearer <admin access token or SERVICE_TOKEN>".');
   }
   const presented = match[1]!;
-  if (live.serviceToken && sameSecret(presented, live.serviceToken)) return;
+  if (serviceToken && sameSecret(presented, serviceToken)) return;
   let who: TokenUser;
   try {
     who = await tokens.verifyAccess(presented);

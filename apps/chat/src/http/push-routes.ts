@@ -27,11 +27,11 @@ const endpointOnly = z.object({ endpoint: z.string().min(1).max(1000) });
  */
 export const MAX_PUSH_SUBSCRIPTIONS = 10;
 
-export const vapidKeyRoute: FastifyPluginAsync<RestDeps> = async (api, { live }) => {
-  api.get('/push/vapid-public-key', async () => ({ public_key: live.push.publicKey }));
+export const vapidKeyRoute: FastifyPluginAsync<RestDeps> = async (api, { push }) => {
+  api.get('/push/vapid-public-key', async () => ({ public_key: push.publicKey }));
 };
 
-export const pushRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, live }) => {
+export const pushRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, push }) => {
   api.get('/push/subscriptions/', async (request) => {
     const mine = await storage.pushSubscriptionsOf(currentUser(request).userId);
     return { subscriptions: mine.map((s) => ({ endpoint: s.endpoint })) };
@@ -39,7 +39,7 @@ export const pushRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, l
 
   api.post('/push/subscriptions/', async (request, reply) => {
     const input = parseInput(subscription, request.body);
-    if (!live.push.isAllowedEndpoint(input.endpoint)) {
+    if (!push.isAllowedEndpoint(input.endpoint)) {
       throw invalidInput('endpoint: not an HTTPS URL of an allowed push service', 'endpoint');
     }
     const me = currentUser(request).userId;

@@ -6,7 +6,7 @@ import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
 import { memberRoom } from './room-params.ts';
 
-export const receiptRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, live }) => {
+export const receiptRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage, receipts }) => {
   api.get('/rooms/:slug/read-receipts/', async (request) => {
     const room = await memberRoom(
       storage,
@@ -15,8 +15,8 @@ export const receiptRoutes: FastifyPluginAsync<RestDeps> = async (api, { storage
       'Only members can see who read this room.',
     );
     const { after_id, limit } = parseInput(listQuery, request.query);
-    const rows = await live.receipts.positions(room, after_id ?? null, limit + 1);
-    const receipts = rows.slice(0, limit);
-    return { receipts, next_after_id: rows.length > limit ? receipts[receipts.length - 1]!.user.id : null };
+    const rows = await receipts.positions(room, after_id ?? null, limit + 1);
+    const page = rows.slice(0, limit);
+    return { receipts: page, next_after_id: rows.length > limit ? page[page.length - 1]!.user.id : null };
   });
 };

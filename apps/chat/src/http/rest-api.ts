@@ -19,9 +19,15 @@ import type { RateLimiter } from '@switchboard/server';
 import type { FastifyPluginAsync } from 'fastify';
 import type { Revocations } from '../auth/revocations.ts';
 import type { TokenService } from '../auth/tokens.ts';
-import type { ChatRooms } from '../chat/chat-rooms.ts';
 import type { RoomDocuments } from '../docs/room-documents.ts';
-import type { LiveFeatures } from '../live-features.ts';
+import type { ChatRooms } from '../domain/chat-rooms.ts';
+import type { ReadReceipts } from '../domain/read-receipts.ts';
+import type { Attachments, Caption } from '../files/attachments.ts';
+import type { ChunkedUploads } from '../files/chunked-uploads.ts';
+import type { FileStore } from '../files/file-store.ts';
+import type { UploadQuota } from '../files/upload-quota.ts';
+import type { Notifications } from '../notifications/notifications.ts';
+import type { PushSender } from '../push/push-sender.ts';
 import type { Storage } from '../storage/storage.ts';
 import { accountRoutes } from './account-routes.ts';
 import { adminRoutes } from './admin-routes.ts';
@@ -38,10 +44,18 @@ import { roomRoutes } from './room-routes.ts';
 
 export interface RestDeps {
   storage: Storage;
-  /** The chat domain, for changes that must reach live sockets (leaving a room). */
+  /** The chat domain, for changes that must reach live sockets (leaving a room, posting a file). */
   rooms: ChatRooms;
-  /** Notifications, receipts, uploads, Web Push. */
-  live: LiveFeatures;
+  receipts: ReadReceipts;
+  notifications: Notifications;
+  push: PushSender;
+  files: FileStore;
+  /** Limits and slots shared with the socket's chunked uploads. */
+  uploads: ChunkedUploads<Caption>;
+  attachments: Attachments;
+  quota: UploadQuota;
+  /** Lets a service send notifications (SERVICE_TOKEN); unset, only admins can. */
+  serviceToken: string | undefined;
   tokens: TokenService;
   /** Refuses revoked tokens, and tells every node when an admin revokes a user. */
   revocations: Revocations;

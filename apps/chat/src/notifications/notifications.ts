@@ -9,7 +9,7 @@
  */
 import { ErrorCode, type Notification } from '@switchboard/protocol';
 import { type ChannelLayer, WsError } from '@switchboard/server';
-import { userGroup } from '../chat/groups.ts';
+import { userGroup } from '../domain/groups.ts';
 import type { NewNotification, Storage, UserNotification } from '../storage/storage.ts';
 
 export interface PushDelivery {

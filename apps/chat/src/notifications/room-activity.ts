@@ -1,5 +1,6 @@
 /**
- * Notifications caused by new chat messages, worked off the sender's path:
+ * Notifications caused by room changes. The domain's `publish` reports every change here
+ * (`changed`), and every leave (`left`). New messages are worked off the sender's path:
  *
  * - a mention `@username` notifies that user, if they are a member of the room (a private room's
  *   text never reaches anyone else), whether or not they are looking at the room;
@@ -15,9 +16,8 @@
  */
 import type { ChatMessage } from '@switchboard/protocol';
 import type { Logger } from 'pino';
-import type { RoomEvent } from '../chat/chat-rooms.ts';
 import type { RoomPresence } from '../presence/room-presence.ts';
-import type { Room, Storage } from '../storage/storage.ts';
+import type { Room, RoomChange, Storage } from '../storage/storage.ts';
 import { mentionedNames } from './mentions.ts';
 import type { Notifications } from './notifications.ts';
 
@@ -52,8 +52,26 @@ export class RoomActivity {
     private readonly log: Pick<Logger, 'warn'>,
   ) {}
 
-  /** A message was stored and broadcast; its notifications follow shortly. */
-  messagePosted(room: Room, message: ChatMessage): void {
+  /**
+   * A change was committed and broadcast. A new message's notifications follow shortly; an edit
+   * or delete rewrites, at once, the notifications already copied from the message. Never throws.
+   */
+  async changed(room: Room, change: RoomChange): Promise<void> {
+    if (change.kind === 'created') this.messagePosted(room, change.message);
+    else await this.retext(room, change);
+  }
+
+  /** Leaving a private room empties the leaver's notifications from it. Never throws. */
+  async left(room: Room, userId: number): Promise<void> {
+    if (!room.isPrivate) return;
+    try {
+      await this.notifications.redactRoom(room.id, userId);
+    } catch (error) {
+      this.log.warn({ err: error, room: room.id }, 'could not redact the notifications of a leaver');
+    }
+  }
+
+  private messagePosted(room: Room, message: ChatMessage): void {
     if (this.closed) return;
     let job = this.jobs.get(room.id);
     if (!job) {
@@ -115,28 +133,18 @@ export class RoomActivity {
     }
   }
 
-  /**
-   * Keeps the notifications copied from a message in step with it: an edit rewrites their text, a
-   * delete empties it, and leaving a private room empties the leaver's. Never throws.
-   */
-  async roomChanged(event: RoomEvent): Promise<void> {
+  /** Keeps the notifications copied from a message in step with it: an edit rewrites, a delete empties. */
+  private async retext(room: Room, change: Exclude<RoomChange, { kind: 'created' }>): Promise<void> {
     try {
-      if (event.kind === 'left') {
-        if (event.room.isPrivate) await this.notifications.redactRoom(event.room.id, event.userId);
-        return;
-      }
-      if (event.kind === 'edited') {
-        await this.notifications.retext(event.message.id, 'mention', snippet(event.message));
-        await this.notifications.retext(event.message.id, 'message', newMessagesText(event.message));
+      if (change.kind === 'edited') {
+        await this.notifications.retext(change.message.id, 'mention', snippet(change.message));
+        await this.notifications.retext(change.message.id, 'message', newMessagesText(change.message));
       } else {
-        await this.notifications.retext(event.messageId, 'mention', '');
-        await this.notifications.retext(event.messageId, 'message', '');
+        await this.notifications.retext(change.messageId, 'mention', '');
+        await this.notifications.retext(change.messageId, 'message', '');
       }
     } catch (error) {
-      this.log.warn(
-        { err: error, room: event.room.id },
-        'could not update notifications of a changed message',
-      );
+      this.log.warn({ err: error, room: room.id }, 'could not update notifications of a changed message');
     }
   }
 

@@ -17,8 +17,8 @@ import { type PresenceStatus, presenceStatus, type UserStatus } from '@switchboa
 import type { PresenceStore } from '@switchboard/redis';
 import type { ChannelLayer } from '@switchboard/server';
 import type { Logger } from 'pino';
-import type { Author } from '../chat/chat-rooms.ts';
-import { statusGroup } from '../chat/groups.ts';
+import type { Author } from '../domain/chat-rooms.ts';
+import { statusGroup } from '../domain/groups.ts';
 import type { PeerProfile, Storage } from '../storage/storage.ts';
 
 /** Peers listed in one status snapshot. */

@@ -437,7 +437,7 @@ const MATRIX: Record<string, Record<Actor, string>> = {
     left: chatHidden,
     admin: chatHidden,
   },
-  // Only the author edits or deletes (seed 001); owning the room gives no right over others' words.
+  // Only the author edits or deletes; owning the room gives no right over others' words.
   "edit the owner's message": {
     ...NO_USER_WS,
     owner: 'ack',

@@ -327,7 +327,7 @@ const REQUIRED: Record<string, string[]> = {
   mark_all_read: [],
   status_update: ['status'],
 };
-/** The field holding message text, where the rules of seed 001 apply: not blank, at most 500. */
+/** The field holding message text, where the message rules apply: not blank, at most 500 characters. */
 const TEXT_FIELD: Record<string, string> = { chat_message: 'message', edit_message: 'new_content' };
 
 /**

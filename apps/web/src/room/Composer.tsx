@@ -7,7 +7,7 @@ import { type KeyboardEvent, useEffect, useRef, useState } from 'react';
 import { AttachmentButton } from '../extensions/AttachmentButton.tsx';
 import { excerpt } from './MessageItem.tsx';
 
-/** The server's default limit (seed 001); the server has the last word. */
+/** The server's default limit (MAX_MESSAGE_LENGTH, 500 characters); the server has the last word. */
 const MAX_LENGTH = 500;
 
 interface Props {

@@ -24,13 +24,13 @@ import { Router } from '../routing/router.ts';
 import { upgradeTarget } from './upgrade-target.ts';
 
 export interface Limits {
-  /** Largest accepted frame; a bigger one closes the connection with 1009 (seed 002: 1 MiB). */
+  /** Largest accepted frame; a bigger one closes the connection with 1009 (default 1 MiB). */
   maxPayloadBytes: number;
-  /** Default bucket per user: frames per rolling window (seed 002: 60 per minute). */
+  /** Default bucket per user: frames per rolling window (default 60 per minute). */
   rate: RateRule;
   /** Ping interval; a peer that misses one ping is cut off at the next tick (so within two intervals). */
   heartbeatSeconds: number;
-  /** Close connections that sent nothing for this long with 4408 (seed 002: 3600); 0 disables. */
+  /** Close connections that sent nothing for this long with 4408 (default one hour); 0 disables. */
   idleTimeoutSeconds: number;
   /** Unsent bytes one socket may hold before it is closed with 1013 (slow consumer). */
   maxBufferedBytes: number;

@@ -21,7 +21,8 @@ export interface RateLimiter {
 }
 
 /**
- * A sliding-log limiter: exact for the rolling window seed 002 asks for. Each key keeps at most
+ * A sliding-log limiter: the limit holds over any window of the given length (a rolling window,
+ * not fixed buckets a burst can straddle to get twice the rate). Each key keeps at most
  * `limit` timestamps in a ring, so memory per key is bounded by the limit, and idle keys are swept.
  */
 export class MemoryRateLimiter implements RateLimiter {

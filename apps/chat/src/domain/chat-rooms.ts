@@ -1,16 +1,17 @@
 /**
  * The chat domain: who may read and write a room, and what a change does. Consumers and REST
- * routes call this; it calls storage and the channel layer. Every change is committed before it
- * is broadcast, so a broadcast never announces something a resume could not replay. A database
- * that cannot be reached surfaces as SERVICE_UNAVAILABLE (see storage-unavailable.ts).
+ * routes call this; it calls storage, the channel layer and room activity (notifications).
+ *
+ * Every write returns the room change it committed (`Outcome`), and `publish` is the one way a
+ * change leaves the domain: it builds the frame with `changeFrame` — the builder the resume
+ * replay (`changesSince`) uses too, so a live frame and a replayed one cannot differ — sends it to
+ * the room group, then tells room activity. A change is committed before it is published, so a
+ * broadcast never announces something a resume could not replay. A database that cannot be
+ * reached surfaces as SERVICE_UNAVAILABLE (see storage-unavailable.ts).
  */
-import {
-  type Attachment,
-  type ChatMessage,
-  ErrorCode,
-  type RoomChange as RoomChangeFrame,
-} from '@switchboard/protocol';
+import { type Attachment, ErrorCode, type RoomChangeFrame } from '@switchboard/protocol';
 import { type ChannelLayer, WsError } from '@switchboard/server';
+import type { RoomActivity } from '../notifications/room-activity.ts';
 import type { Room, RoomChange, Storage } from '../storage/storage.ts';
 import { roomGroup } from './groups.ts';
 import { cleanMessageText } from './message-text.ts';
@@ -28,14 +29,17 @@ export interface PostInput {
   attachments?: Attachment[];
 }
 
-/** What happened to a room after the change was committed, for features that keep copies of it. */
-export type RoomEvent =
-  | { kind: 'edited'; room: Room; message: ChatMessage }
-  | { kind: 'deleted'; room: Room; messageId: number }
-  | { kind: 'left'; room: Room; userId: number };
-
-/** Must not throw: the change it hears of is committed whatever it does. */
-export type RoomListener = (event: RoomEvent) => Promise<void>;
+/**
+ * What a write did: the room change it stands for, and whether it made that change now. A resent
+ * message (same client_id) or an edit to the same text did not: it was published when it was made.
+ */
+export interface Outcome<C extends RoomChange = RoomChange> {
+  change: C;
+  isNew: boolean;
+}
+export type MessageCreated = Extract<RoomChange, { kind: 'created' }>;
+export type MessageEdited = Extract<RoomChange, { kind: 'edited' }>;
+export type MessageDeleted = Extract<RoomChange, { kind: 'deleted' }>;
 
 const NOT_FOUND = 'Message not found.';
 /** Layer event (never sent to clients) telling a user's sockets in a room that they left it. */
@@ -44,18 +48,13 @@ export const MEMBER_LEFT = 'member.left';
 const REPLAY_PAGE = 500;
 
 export class ChatRooms {
-  private listener: RoomListener = async () => {};
-
   constructor(
     private readonly storage: Storage,
     private readonly layer: ChannelLayer,
+    /** Hears of every published change and every leave, whichever path it came on (socket or REST). */
+    private readonly activity: Pick<RoomActivity, 'changed' | 'left'>,
     private readonly maxMessageLength: number,
   ) {}
-
-  /** Hears of every edit, delete and leave, on whatever path it came (socket or REST). */
-  listen(listener: RoomListener): void {
-    this.listener = listener;
-  }
 
   /**
    * The room, if it exists and `userId` is a member. A private room's outsider is told it is not
@@ -75,12 +74,8 @@ export class ChatRooms {
     return (await orUnavailable(this.storage.findRoom(room.slug)))?.lastSeq ?? room.lastSeq;
   }
 
-  /** Stores a message (once per client_id) and returns it with whether it is new. */
-  async post(
-    room: Room,
-    author: Author,
-    input: PostInput,
-  ): Promise<{ message: ChatMessage; created: boolean }> {
+  /** Stores a message, once per client_id: a resend gets the original back, not new. */
+  async post(room: Room, author: Author, input: PostInput): Promise<Outcome<MessageCreated>> {
     const content = input.attachments?.length
       ? input.text
       : cleanMessageText(input.text, this.maxMessageLength);
@@ -92,7 +87,7 @@ export class ChatRooms {
         });
       }
     }
-    const stored = await orUnavailable(
+    const { message, created } = await orUnavailable(
       this.storage.appendMessage({
         roomId: room.id,
         authorId: author.id,
@@ -102,27 +97,49 @@ export class ChatRooms {
         attachments: input.attachments ?? [],
       }),
     );
-    if (stored.message.room !== room.slug) {
+    if (message.room !== room.slug) {
       // The client reused a client_id from another room: that key already names another message.
       throw clientIdTaken();
     }
-    return stored;
+    return { change: { kind: 'created', seq: message.seq, message }, isNew: created };
   }
 
-  async edit(room: Room, author: Author, messageId: number, newContent: string): Promise<ChatMessage> {
+  /** Only the author edits a message; the edit takes the room's next seq. */
+  async edit(
+    room: Room,
+    author: Author,
+    messageId: number,
+    newContent: string,
+  ): Promise<Outcome<MessageEdited>> {
     const message = await this.ownMessage(room, author, messageId, 'edit');
     const content = cleanMessageText(newContent, this.maxMessageLength);
-    if (content === message.content) return message;
+    if (content === message.content) {
+      return { change: { kind: 'edited', seq: message.seq, message }, isNew: false };
+    }
     const edited = await orUnavailable(this.storage.editMessage(messageId, content));
-    await this.listener({ kind: 'edited', room, message: edited });
-    return edited;
+    return { change: { kind: 'edited', seq: edited.seq, message: edited }, isNew: true };
   }
 
-  async delete(room: Room, author: Author, messageId: number): Promise<{ seq: number }> {
+  /** Only the author deletes a message; it stays as a tombstone, and the delete takes the next seq. */
+  async delete(room: Room, author: Author, messageId: number): Promise<Outcome<MessageDeleted>> {
     await this.ownMessage(room, author, messageId, 'delete');
-    const deleted = await orUnavailable(this.storage.deleteMessage(messageId));
-    await this.listener({ kind: 'deleted', room, messageId });
-    return deleted;
+    const { seq } = await orUnavailable(this.storage.deleteMessage(messageId));
+    return { change: { kind: 'deleted', seq, messageId }, isNew: true };
+  }
+
+  /**
+   * The one way a change leaves the domain: to everyone in the room on every node (serialised once
+   * per node), then to room activity. Call it once the writer has its answer, so the sender hears
+   * "stored" before the room hears the change.
+   */
+  async publish(room: Room, { change, isNew }: Outcome): Promise<void> {
+    if (!isNew) return;
+    try {
+      await this.layer.groupSend(roomGroup(room.id), changeFrame(room, change));
+    } finally {
+      // Committed whether or not the broadcast got out: a delete must empty notifications anyway.
+      await this.activity.changed(room, change);
+    }
   }
 
   /**
@@ -132,13 +149,8 @@ export class ChatRooms {
   async leave(room: Room, userId: number): Promise<boolean> {
     if (!(await this.storage.removeMember(room.id, userId))) return false;
     await this.layer.groupSend(roomGroup(room.id), { type: MEMBER_LEFT, user_id: userId });
-    await this.listener({ kind: 'left', room, userId });
+    await this.activity.left(room, userId);
     return true;
-  }
-
-  /** Broadcasts a committed change to everyone in the room, on every node. */
-  async announce(room: Room, frame: RoomChangeFrame): Promise<void> {
-    await this.layer.groupSend(roomGroup(room.id), frame);
   }
 
   /** Every change after `afterSeq`, oldest first, as the frames a live client would have received. */
@@ -170,7 +182,8 @@ export function clientIdTaken(): WsError {
   });
 }
 
-export function changeFrame(room: Room, change: RoomChange): RoomChangeFrame {
+/** The frame of a room change, live (`publish`) and replayed (`changesSince`) alike. */
+function changeFrame(room: Room, change: RoomChange): RoomChangeFrame {
   switch (change.kind) {
     case 'created':
       return { type: 'chat_message', message: change.message };
@@ -179,11 +192,4 @@ export function changeFrame(room: Room, change: RoomChange): RoomChangeFrame {
     case 'deleted':
       return { type: 'message_deleted', message_id: change.messageId, seq: change.seq, room: room.slug };
   }
-}
-
-/** The seq a room-change frame carries, or undefined for frames that are not history (typing, receipts). */
-export function seqOf(frame: { type: string; [key: string]: unknown }): number | undefined {
-  if (typeof frame.seq === 'number') return frame.seq;
-  const message = frame.message as { seq?: unknown } | undefined;
-  return typeof message?.seq === 'number' ? message.seq : undefined;
 }
