@@ -16,10 +16,11 @@ import type { Credential, Principal } from '../auth/authenticator.ts';
 import type { AnyConsumer, Connection, ConnectionLogger, RateRule } from '../consumer/consumer.ts';
 import { WsError } from '../errors.ts';
 import type { BinaryLayerMessage, ChannelLayer, LayerMessage } from '../layer/channel-layer.ts';
-import type { RateDecision, RateLimiter } from '../limits/rate-limiter.ts';
+import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { SwitchboardMetrics } from '../metrics.ts';
 import type { RouteParams } from '../routing/router.ts';
-import { decodeFrame } from './frame-decoder.ts';
+import { Admission } from './admission.ts';
+import { type DecodedFrame, decodeFrame } from './frame-decoder.ts';
 import { corkForTurn, rawSocket, type SharedFrame, sharedBinaryFrame, sharedFrame } from './socket-writer.ts';
 
 export interface ConnectionSettings {
@@ -42,7 +43,16 @@ export interface ConnectionSettings {
   counters: { framesSent: number };
 }
 
+/**
+ * The one lifecycle state: `connecting` while the consumer's connect runs (layer events wait for
+ * it), `open` once it returned, `closed` once the socket is gone. A connection that closed while
+ * `connecting` never ran its consumer's disconnect; `start` cleans up after it. (Closing, the
+ * time between our close frame and the socket's end, is the socket's own readyState.)
+ */
 type Phase = 'connecting' | 'open' | 'closed';
+
+/** A client frame that decoded: a typed JSON frame, or bytes for the consumer's binary handler. */
+type Frame = Extract<DecodedFrame, { ok: true }> | { ok: true; type: typeof BINARY_TYPE; data: Buffer };
 
 interface Received {
   data: Buffer;
@@ -76,14 +86,12 @@ export class LiveConnection implements Connection<unknown> {
 
   private phase: Phase = 'connecting';
   private consumer: AnyConsumer | undefined;
-  private connected = false;
+  /** Received frames not yet handled, and whether reading paused because there are too many. */
   private readonly inbound: Received[] = [];
-  private handling: Promise<void> | undefined;
   private paused = false;
-  private refusedInRow = 0;
-  /** Invalid frames in the current fixed window, and when that window began (ms). */
-  private invalidCount = 0;
-  private invalidSince = 0;
+  /** The drain of `inbound` in progress, if any. */
+  private handling: Promise<void> | undefined;
+  private readonly admission: Admission;
   /** Tasks waiting for the current frame's reply; undefined when no frame is being handled. */
   private afterReplyTasks: (() => void | Promise<void>)[] | undefined;
   private opened: { promise: Promise<void>; resolve: () => void } | undefined;
@@ -105,6 +113,9 @@ export class LiveConnection implements Connection<unknown> {
       this.awaitingPong = false;
     });
     ws.on('error', (error) => this.log.debug({ err: error }, 'socket error'));
+    this.admission = new Admission(settings.rateLimiter, settings.invalidFrames, (error) =>
+      this.log.warn({ err: error }, 'rate limiter unavailable; allowing'),
+    );
   }
 
   get layer(): ChannelLayer {
@@ -137,12 +148,10 @@ export class LiveConnection implements Connection<unknown> {
     }
     if (this.phase === 'closed') {
       // The peer left while connect ran: undo what connect set up.
-      this.connected = true;
       this.opened.resolve();
       await this.finish(1006);
       return;
     }
-    this.connected = true;
     this.phase = 'open';
     this.armExpiry(credential?.expiresAt);
     this.opened.resolve();
@@ -357,98 +366,75 @@ export class LiveConnection implements Connection<unknown> {
     this.handling = undefined;
   }
 
-  private async handleFrame({ data, isBinary, at }: Received): Promise<void> {
-    const consumer = this.consumer!;
+  /** One frame, in four steps, each of which may answer it and stop: decode, admit, run, reply. */
+  private async handleFrame(received: Received): Promise<void> {
+    const frame = this.decode(received);
+    if (!frame || !(await this.admit(frame))) return;
+    await this.run(frame, received.at);
+  }
+
+  /** Parses and validates; a frame that does not decode is answered here and counted. */
+  private decode({ data, isBinary, at }: Received): Frame | undefined {
     const { metrics } = this.settings;
-    if (isBinary && consumer.binary) return this.handleBinary(data, at);
-    const decoded = decodeFrame(data, isBinary, consumer.messages);
-    if (!decoded.ok) {
-      metrics.messagesTotal.inc({ type: 'invalid' });
-      this.sendError(decoded.error, decoded.ref);
-      this.countInvalid(at);
-      return;
-    }
-    const { type, message, ref } = decoded;
+    if (isBinary && this.consumer!.binary) return { ok: true, type: BINARY_TYPE, data };
+    const decoded = decodeFrame(data, isBinary, this.consumer!.messages);
+    if (decoded.ok) return decoded;
+    metrics.messagesTotal.inc({ type: 'invalid' });
+    this.sendError(decoded.error, decoded.ref);
+    this.countUnusable(at);
+    return undefined;
+  }
+
+  /** The frame's rate bucket: its type's own, or the connection's default. */
+  private async admit(frame: Frame): Promise<boolean> {
+    const { metrics, defaultRate } = this.settings;
     // Only a type the consumer declares gets here, so clients cannot grow the label set.
-    metrics.messagesTotal.inc({ type });
+    metrics.messagesTotal.inc({ type: frame.type });
+    const own = 'data' in frame ? this.consumer!.binary!.rate : this.consumer!.rateLimits?.[frame.type];
+    const verdict = await this.admission.admit(
+      `${this.principal.id}:${own ? frame.type : 'default'}`,
+      own ?? defaultRate,
+    );
+    if (verdict.allowed) return true;
+    metrics.rateLimited.inc();
+    this.sendError(verdict.refusal, 'ref' in frame ? frame.ref : undefined);
+    if (verdict.letGo) this.close(CloseCode.RATE_LIMITED, 'rate limit exceeded');
+    return false;
+  }
 
-    const rule = consumer.rateLimits?.[type];
-    const decision = await this.rateCheck(rule ? type : 'default', rule ?? this.settings.defaultRate);
-    if (!decision.allowed) {
-      metrics.rateLimited.inc();
-      this.sendError(
-        new WsError(FrameworkErrorCode.RATE_LIMIT_EXCEEDED, 'Rate limit exceeded. Please slow down.', {
-          retryAfter: decision.retryAfterSeconds,
-        }),
-        ref,
-      );
-      // A client that keeps going at twice its allowance is not listening: let it go.
-      if (++this.refusedInRow > (rule ?? this.settings.defaultRate).limit) {
-        this.close(4429, 'rate limit exceeded');
-      }
-      return;
+  /** Hands the frame to its handler, then replies (ack or error) and runs what waits for the reply. */
+  private async run(frame: Frame, at: number): Promise<void> {
+    if (frame.type === 'auth' && 'message' in frame) {
+      return this.renew((frame.message as AuthFrame).token, frame.ref);
     }
-    this.refusedInRow = 0;
-    if (type === 'auth') return this.renew((message as AuthFrame).token, ref);
-
     const tasks: (() => void | Promise<void>)[] = [];
     this.afterReplyTasks = tasks;
     try {
-      const handler = consumer.handlers[type]!;
-      const result = await handler(this, message);
-      if (ref !== undefined) this.send({ ...(result ?? {}), type: 'ack', ref });
+      if ('data' in frame) {
+        await this.consumer!.binary!.handle(this, frame.data);
+      } else {
+        const result = await this.consumer!.handlers[frame.type]!(this, frame.message);
+        if (frame.ref !== undefined) this.send({ ...(result ?? {}), type: 'ack', ref: frame.ref });
+      }
     } catch (error) {
-      this.sendError(this.asWsError(error), ref);
+      const refusal = this.asWsError(error);
+      this.sendError(refusal, 'ref' in frame ? frame.ref : undefined);
+      // A binary handler's refusals are its stream's own: an unusable one counts, and one that
+      // names a close code means the stream cannot go on.
+      if ('data' in frame && refusal.code === FrameworkErrorCode.INVALID_MESSAGE) this.countUnusable(at);
+      if ('data' in frame && refusal.details.closeCode !== undefined)
+        this.close(refusal.details.closeCode, refusal.message);
     } finally {
       this.afterReplyTasks = undefined;
-      metrics.messageLatency.observe({ type }, (performance.now() - at) / 1000);
+      this.settings.metrics.messageLatency.observe({ type: frame.type }, (performance.now() - at) / 1000);
     }
     for (const task of tasks) await this.runTask(task);
   }
 
-  /** A binary frame to a consumer that declares a binary handler: rate-checked, then handed over. */
-  private async handleBinary(data: Buffer, at: number): Promise<void> {
-    const binary = this.consumer!.binary!;
-    const { metrics } = this.settings;
-    metrics.messagesTotal.inc({ type: BINARY_TYPE });
-    const rule = binary.rate ?? this.settings.defaultRate;
-    const decision = await this.rateCheck(binary.rate ? BINARY_TYPE : 'default', rule);
-    if (!decision.allowed) {
-      metrics.rateLimited.inc();
-      this.sendError(
-        new WsError(FrameworkErrorCode.RATE_LIMIT_EXCEEDED, 'Rate limit exceeded. Please slow down.', {
-          retryAfter: decision.retryAfterSeconds,
-        }),
-        undefined,
-      );
-      if (++this.refusedInRow > rule.limit) this.close(4429, 'rate limit exceeded');
-      return;
-    }
-    this.refusedInRow = 0;
-    try {
-      await binary.handle(this, data);
-    } catch (error) {
-      const refusal = this.asWsError(error);
-      this.sendError(refusal, undefined);
-      if (refusal.code === FrameworkErrorCode.INVALID_MESSAGE) this.countInvalid(at);
-      // A handler that names a close code means the connection cannot go on (a broken stream).
-      if (refusal.details.closeCode !== undefined) this.close(refusal.details.closeCode, refusal.message);
-    } finally {
-      metrics.messageLatency.observe({ type: BINARY_TYPE }, (performance.now() - at) / 1000);
-    }
-  }
-
-  /** A client that keeps sending what cannot be handled is either broken or probing: let it go. */
-  private countInvalid(now: number): void {
-    const { limit, windowSeconds } = this.settings.invalidFrames;
-    if (now - this.invalidSince > windowSeconds * 1000) {
-      this.invalidSince = now;
-      this.invalidCount = 0;
-    }
-    if (++this.invalidCount > limit) {
-      this.settings.metrics.rateLimited.inc();
-      this.close(4429, 'too many invalid frames');
-    }
+  private countUnusable(at: number): void {
+    if (!this.admission.unusable(at)) return;
+    this.settings.metrics.rateLimited.inc();
+    this.close(CloseCode.RATE_LIMITED, 'too many invalid frames');
   }
 
   // --- credential lifetime -------------------------------------------------------------------
@@ -512,31 +498,17 @@ export class LiveConnection implements Connection<unknown> {
     if (ref !== undefined) this.send({ type: 'ack', ref, expires_at: expiresAt });
   }
 
-  private async rateCheck(bucket: string, rule: RateRule): Promise<RateDecision> {
-    try {
-      return await this.settings.rateLimiter.hit(
-        `${this.principal.id}:${bucket}`,
-        rule.limit,
-        rule.windowSeconds,
-      );
-    } catch (error) {
-      // A limiter outage must not take chat down with it: allow, and say so.
-      this.log.warn({ err: error }, 'rate limiter unavailable; allowing');
-      return { allowed: true, retryAfterSeconds: 0 };
-    }
-  }
-
   // --- end of life ----------------------------------------------------------------------------
 
   /** Called when the socket has closed; resolves once groups are left and disconnect has run. */
   onClosed(code: number): Promise<void> {
+    const wasOpen = this.phase === 'open';
     this.phase = 'closed';
     clearTimeout(this.expiryTimer);
     this.expiryTimer = undefined;
     this.settings.metrics.closes.inc({ code: String(code) });
-    // Before a successful connect, start() cleans up whatever connect had set up.
-    if (!this.connected) return Promise.resolve();
-    return this.finish(code);
+    // Closed while connecting: start() cleans up whatever connect had set up.
+    return wasOpen ? this.finish(code) : Promise.resolve();
   }
 
   private finish(code: number): Promise<void> {
