@@ -64,7 +64,9 @@ export async function openClients(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 100, count) }, worker));
+  // 50 by default: the chat server lets one address hold at most 64 connections that have not
+  // finished their handshake (slow-client guard), and the generator is one address.
+  await Promise.all(Array.from({ length: Math.min(options.concurrency ?? 50, count) }, worker));
   if (failure !== undefined) {
     closeClients(clients.filter(Boolean));
     throw failure;
