@@ -29,6 +29,22 @@ export const authFrame = z.strictObject({
 });
 export type AuthFrame = z.infer<typeof authFrame>;
 
+/** Frames one batch may carry; more is INVALID_MESSAGE for the whole batch. */
+export const MAX_BATCH_FRAMES = 32;
+
+/**
+ * Framework-level, on every endpoint: several client frames in one. Each inner frame is
+ * validated, rate-limited and handled in order exactly as if it had been sent alone, and answers
+ * its own `ref`; a bad one is answered without dropping the others. The batch's own `ref` gets an
+ * `ack` with `count` once all of them are done.
+ */
+export const batchFrame = z.strictObject({
+  type: z.literal('batch'),
+  frames: z.array(z.unknown()).min(1).max(MAX_BATCH_FRAMES),
+  ref: ref.optional(),
+});
+export type BatchFrame = z.infer<typeof batchFrame>;
+
 export const ackFrame = z.looseObject({ type: z.literal('ack'), ref });
 export type AckFrame = z.infer<typeof ackFrame>;
 

@@ -514,3 +514,49 @@ describe('resources per principal', () => {
     });
   });
 });
+
+describe('batched frames', () => {
+  it('handles each inner frame in order as if sent alone, each with its own answer, then acks the batch', async () => {
+    const server = await start();
+    const client = await connect(server);
+    client.send({
+      type: 'batch',
+      ref: 'b1',
+      frames: [
+        { type: 'echo', text: 'one', ref: 'e1' },
+        { type: 'echo', text: 5, ref: 'bad' },
+        { type: 'nope', ref: 'unknown' },
+        { type: 'batch', frames: [{ type: 'echo', text: 'x' }], ref: 'nested' },
+        { type: 'echo', text: 'two', ref: 'e2' },
+      ],
+    });
+    expect(await client.next('echo')).toMatchObject({ text: 'one', n: 1 });
+    expect(await client.next('ack')).toMatchObject({ ref: 'e1', n: 1 });
+    expect(await client.next('error')).toMatchObject({ ref: 'bad', code: 'INVALID_MESSAGE', field: 'text' });
+    expect(await client.next('error')).toMatchObject({ ref: 'unknown', code: 'INVALID_MESSAGE' });
+    expect(await client.next('error')).toMatchObject({ ref: 'nested', code: 'INVALID_MESSAGE' });
+    expect(await client.next('echo')).toMatchObject({ text: 'two', n: 2 });
+    expect(await client.next('ack')).toMatchObject({ ref: 'e2', n: 2 });
+    expect(await client.next('ack')).toMatchObject({ ref: 'b1', count: 5 });
+  });
+
+  it('counts every inner frame against the rate limit, and refuses an oversized batch whole', async () => {
+    const server = await start();
+    const client = await connect(server);
+    // `ping` allows 3 per minute: the fourth inner ping is refused, the others answered.
+    client.send({
+      type: 'batch',
+      frames: Array.from({ length: 4 }, (_, i) => ({ type: 'ping', ref: `p${i}` })),
+    });
+    for (let i = 0; i < 3; i++) expect(await client.next('ack')).toMatchObject({ ref: `p${i}`, pong: true });
+    expect(await client.next('error')).toMatchObject({ ref: 'p3', code: 'RATE_LIMIT_EXCEEDED' });
+    const tooMany = Array.from({ length: 33 }, () => ({ type: 'echo', text: 'x' }));
+    client.send({ type: 'batch', frames: tooMany, ref: 'big' });
+    expect(await client.next('error')).toMatchObject({
+      ref: 'big',
+      code: 'INVALID_MESSAGE',
+      field: 'frames',
+    });
+    expect(await client.request({ type: 'echo', text: 'still here' })).toMatchObject({ type: 'ack' });
+  });
+});

@@ -1,4 +1,4 @@
-import { authFrame, FrameworkErrorCode } from '@switchboard/protocol/envelope';
+import { authFrame, batchFrame, FrameworkErrorCode } from '@switchboard/protocol/envelope';
 import type { MessageSchemas } from '../consumer/consumer.ts';
 import { WsError } from '../errors.ts';
 import { illFormedTextPath } from './well-formed-text.ts';
@@ -8,7 +8,7 @@ export type DecodedFrame =
   | { ok: false; error: WsError; ref: string | undefined };
 
 /** Frames the framework answers itself, on every endpoint; a consumer cannot declare these types. */
-export const FRAMEWORK_FRAMES: MessageSchemas = { auth: authFrame };
+export const FRAMEWORK_FRAMES: MessageSchemas = { auth: authFrame, batch: batchFrame };
 
 /** Nesting deeper than any legitimate frame; refused before JSON.parse builds it. */
 export const MAX_JSON_DEPTH = 32;
@@ -36,14 +36,27 @@ export function decodeFrame(data: Buffer, isBinary: boolean, schemas: MessageSch
   } catch {
     return { ok: false, ref: scanTopLevelRef(text), error: invalid('Invalid JSON.') };
   }
+  // `\ud800` is valid JSON but not text: what would be acked is not what could be stored
+  // (UTF-8 storage turns it into U+FFFD). Only an escape can produce one, so most frames skip the walk.
+  return decodeValue(value, schemas, LONE_SURROGATE_ESCAPE.test(text));
+}
+
+/**
+ * Validates one parsed frame against the schema its `type` names: a frame sent alone, or one
+ * inside a batch (where `inBatch` refuses a batch in a batch).
+ */
+export function decodeValue(
+  value: unknown,
+  schemas: MessageSchemas,
+  mayBeIllFormed = true,
+  inBatch = false,
+): DecodedFrame {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     return { ok: false, ref: undefined, error: invalid('A frame must be a JSON object.') };
   }
   const record = value as Record<string, unknown>;
   const ref = validRef(record.ref);
-  // `\ud800` is valid JSON but not text: what would be acked is not what could be stored
-  // (UTF-8 storage turns it into U+FFFD). Only an escape can produce one, so most frames skip the walk.
-  const illFormed = LONE_SURROGATE_ESCAPE.test(text) ? illFormedTextPath(record) : undefined;
+  const illFormed = mayBeIllFormed ? illFormedTextPath(record) : undefined;
   if (illFormed !== undefined) {
     const field = illFormed || undefined;
     return {
@@ -54,6 +67,9 @@ export function decodeFrame(data: Buffer, isBinary: boolean, schemas: MessageSch
   }
   if (typeof record.type !== 'string') {
     return { ok: false, ref, error: invalid('Missing or invalid field "type".', 'type') };
+  }
+  if (inBatch && record.type === 'batch') {
+    return { ok: false, ref, error: invalid('A batch cannot hold another batch.', 'type') };
   }
   const schema = Object.hasOwn(FRAMEWORK_FRAMES, record.type)
     ? FRAMEWORK_FRAMES[record.type]

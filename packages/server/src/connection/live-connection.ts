@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import {
   type AuthFrame,
+  type BatchFrame,
   CloseCode,
   type ErrorMapping,
   FrameworkErrorCode,
@@ -20,7 +21,7 @@ import type { RateLimiter } from '../limits/rate-limiter.ts';
 import type { SwitchboardMetrics } from '../metrics.ts';
 import type { RouteParams } from '../routing/router.ts';
 import { Admission } from './admission.ts';
-import { type DecodedFrame, decodeFrame } from './frame-decoder.ts';
+import { type DecodedFrame, decodeFrame, decodeValue } from './frame-decoder.ts';
 import { corkForTurn, rawSocket, type SharedFrame, sharedBinaryFrame, sharedFrame } from './socket-writer.ts';
 
 export interface ConnectionSettings {
@@ -369,8 +370,30 @@ export class LiveConnection implements Connection<unknown> {
   /** One frame, in four steps, each of which may answer it and stop: decode, admit, run, reply. */
   private async handleFrame(received: Received): Promise<void> {
     const frame = this.decode(received);
-    if (!frame || !(await this.admit(frame))) return;
+    if (!frame) return;
+    if (frame.type === 'batch' && 'message' in frame) return this.runBatch(frame, received.at);
+    if (!(await this.admit(frame))) return;
     await this.run(frame, received.at);
+  }
+
+  /**
+   * A batch is its frames, in order, each taken exactly as if it had come alone (its own
+   * validation, rate hit, handler and reply); the batch itself costs no rate hit.
+   */
+  private async runBatch(batch: Extract<Frame, { message: unknown }>, at: number): Promise<void> {
+    const { frames } = batch.message as BatchFrame;
+    for (const inner of frames) {
+      if (this.ws.readyState !== OPEN) return;
+      const decoded = decodeValue(inner, this.consumer!.messages, false, true);
+      if (!decoded.ok) {
+        this.settings.metrics.messagesTotal.inc({ type: 'invalid' });
+        this.sendError(decoded.error, decoded.ref);
+        this.countUnusable(at);
+      } else if (await this.admit(decoded)) {
+        await this.run(decoded, at);
+      }
+    }
+    if (batch.ref !== undefined) this.send({ type: 'ack', ref: batch.ref, count: frames.length });
   }
 
   /** Parses and validates; a frame that does not decode is answered here and counted. */
