@@ -26,6 +26,7 @@ import {
   ServerError,
   SwitchboardError,
 } from './errors.ts';
+import { FrameBatcher } from './frame-batcher.ts';
 import type { AckFrame, ErrorFrame, Outgoing, TypedFrame } from './frames.ts';
 import { randomId } from './ids.ts';
 import { Outbox, type OutboxEntry, type QueuedFrame } from './outbox.ts';
@@ -92,6 +93,11 @@ export interface ConnectionOptions<ServerFrame extends TypedFrame = TypedFrame> 
   };
   /** Follow the browser's online/offline events (default: on when they exist). */
   watchNetwork?: boolean;
+  /**
+   * Send the frames written in one tick as one `batch` frame (Switchboard servers take it on every
+   * endpoint; see docs/protocol.md). Default off, for servers that speak only the plain frames.
+   */
+  batch?: boolean;
 }
 
 interface Waiter {
@@ -107,6 +113,8 @@ const TRUSTED_AFTER_MS = 2_000;
 
 export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame extends TypedFrame> {
   readonly #options: ConnectionOptions<ServerFrame>;
+  /** Set with the `batch` option; what it holds at a close is resent from the outbox. */
+  readonly #batcher: FrameBatcher | undefined;
   readonly #backoff: BackoffOptions;
   readonly #WebSocket: WebSocketConstructor;
   readonly #outbox: Outbox<ClientFrame>;
@@ -143,6 +151,9 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
 
   constructor(options: ConnectionOptions<ServerFrame>) {
     this.#options = options;
+    this.#batcher = options.batch
+      ? new FrameBatcher((text) => this.#writableSocket()?.send(text), options.maxFrameBytes ?? 1024 * 1024)
+      : undefined;
     this.#backoff = { ...defaultBackoff, ...options.backoff };
     const WebSocketImpl = options.WebSocket ?? (globalThis as { WebSocket?: WebSocketConstructor }).WebSocket;
     if (!WebSocketImpl) {
@@ -530,7 +541,9 @@ export class SwitchboardConnection<ClientFrame extends TypedFrame, ServerFrame e
     // A socket already closing keeps the entry unwritten: the next socket sends it.
     const socket = this.#writableSocket();
     if (!socket) return;
-    socket.send(JSON.stringify(entry.frame));
+    const text = JSON.stringify(entry.frame);
+    if (this.#batcher) this.#batcher.write(text);
+    else socket.send(text);
     entry.written = true;
     const ref = entry.frame.ref;
     this.#ackTimers.set(
