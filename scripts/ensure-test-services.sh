@@ -34,4 +34,14 @@ if [ ! -x /usr/bin/chromium ]; then
     say "chromium is missing and cannot be installed here (needs root and apt-get)"
   fi
 fi
+# The server API's Redis path is tested from a Python process, as a Celery task would publish.
+if ! /usr/bin/python3 -c 'import redis' >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    say "installing Debian's python3-redis for the server API test"
+    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-redis >/dev/null) \
+      || say "could not install python3-redis"
+  else
+    say "python3-redis is missing and cannot be installed here (needs root and apt-get)"
+  fi
+fi
 exit 0

@@ -6,7 +6,7 @@
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import fastifyStatic from '@fastify/static';
-import { ErrorCode } from '@switchboard/protocol';
+import { CloseCode, ErrorCode } from '@switchboard/protocol';
 import {
   MemoryPresenceStore,
   type PresenceStore,
@@ -39,6 +39,7 @@ import { RoomDocuments } from './docs/room-documents.ts';
 import type { ChatRooms } from './domain/chat-rooms.ts';
 import { CHAT_ERRORS } from './domain/error-codes.ts';
 import { orUnavailable } from './domain/storage-unavailable.ts';
+import { UserSignals } from './domain/user-signals.ts';
 import { replyWithError } from './http/http-error.ts';
 import { metricsRoute } from './http/metrics-route.ts';
 import { restApi } from './http/rest-api.ts';
@@ -166,6 +167,19 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
       'token revoked',
     ),
   );
+  // The server API's signals to a user's sockets, wherever they are.
+  const userSignals = new UserSignals(layer);
+  await userSignals.listen({
+    event: (userId, event) => switchboard.sendToPrincipal(userId, { type: 'server_event', event }),
+    disconnect: (userId, reason) =>
+      switchboard.closePrincipal(
+        userId,
+        new WsError(ErrorCode.PERMISSION_DENIED, 'Disconnected by the server.', {
+          closeCode: CloseCode.DISCONNECTED,
+        }),
+        reason,
+      ),
+  });
   switchboard.route('/ws/status/', statusConsumer({ presence }));
   collectDefaultMetrics({ register: switchboard.metrics.registry });
   if (layer instanceof RedisChannelLayer) registerRedisMetrics(switchboard.metrics.registry, layer);
@@ -205,6 +219,8 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
     roomsPerHour: config.roomsPerHour,
     maxMessageLength: config.maxMessageLength,
     documents,
+    userSignals,
+    roomPresence,
   });
   const metricsHttp = config.metrics.port === undefined ? http : Fastify({ loggerInstance: httpLogger });
   metricsRoute(metricsHttp, switchboard.metrics.registry, config.metrics.token);
@@ -249,6 +265,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
       closing ??= (async () => {
         await switchboard.close();
         revocations.close();
+        userSignals.close();
         awareness.close();
         await http.close();
         if (metricsHttp !== http) await metricsHttp.close();

@@ -50,6 +50,8 @@ export const CloseCode = {
   NOT_FOUND: 4404,
   IDLE_TIMEOUT: 4408,
   CONFLICT: 4409,
+  /** The application ended the user's sessions (an operator, a server API call); do not retry. */
+  DISCONNECTED: 4410,
   QUOTA_EXCEEDED: 4413,
   RATE_LIMITED: 4429,
 } as const;
@@ -61,6 +63,7 @@ export const FINAL_CLOSE_CODES: ReadonlySet<number> = new Set([
   CloseCode.INVALID_REQUEST,
   CloseCode.FORBIDDEN,
   CloseCode.NOT_FOUND,
+  CloseCode.DISCONNECTED,
 ]);
 
 /** How a code is told over HTTP, and the close code of a connection refused with it. */

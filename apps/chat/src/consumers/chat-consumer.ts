@@ -206,6 +206,8 @@ export function chatConsumer(deps: ChatConsumerDeps) {
       message_deleted: inOrder,
       typing: notFromSelf,
       read_receipt: true,
+      // From the server API: every socket of the room, as is.
+      server_event: true,
     },
 
     events: {

@@ -143,6 +143,14 @@ export class ChatRooms {
   }
 
   /**
+   * An event from a service to every chat socket of the room, on every node; not stored, so a
+   * socket that is not open misses it (`server_event` in docs/protocol.md).
+   */
+  async sendEvent(room: Room, event: Record<string, unknown>): Promise<void> {
+    await this.layer.groupSend(roomGroup(room.id), { type: 'server_event', room: room.slug, event });
+  }
+
+  /**
    * Removes a member and cuts their open sockets to the room on every node: leaving must end
    * reading and writing at once, not at the next reconnect. False if they were not a member.
    */

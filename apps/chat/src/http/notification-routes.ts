@@ -5,15 +5,14 @@
  * (or by Web Push when they have none): any backend service can notify a user, not only the
  * chat server's own code.
  */
-import { timingSafeEqual } from 'node:crypto';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { InvalidTokenError, type TokenUser } from '../auth/tokens.ts';
 import { currentUser } from './authenticate.ts';
-import { forbidden, notFound, unauthenticated } from './http-error.ts';
+import { notFound } from './http-error.ts';
 import { cursor } from './input-schemas.ts';
 import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
+import { authorizeService } from './service-auth.ts';
 
 const MAX_PAGE = 100;
 
@@ -82,7 +81,7 @@ export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, d
   const { storage, notifications } = deps;
 
   api.post('/notifications/', async (request, reply) => {
-    await authorizeSender(request, deps);
+    await authorizeService(request, deps);
     const input = parseInput(newNotification, request.body);
     const user =
       input.user_id !== undefined
@@ -99,33 +98,3 @@ export const sendNotificationRoute: FastifyPluginAsync<RestDeps> = async (api, d
     return reply.status(201).send({ user_id: user.id, notification });
   });
 };
-
-async function authorizeSender(
-  request: FastifyRequest,
-  { tokens, revocations, storage, serviceToken }: RestDeps,
-) {
-  const match = /^Bearer +([^ ]+) *$/i.exec(request.headers.authorization ?? '');
-  if (!match) {
-    throw unauthenticated('Send "Authorization: Bearer <admin access token or SERVICE_TOKEN>".');
-  }
-  const presented = match[1]!;
-  if (serviceToken && sameSecret(presented, serviceToken)) return;
-  let who: TokenUser;
-  try {
-    who = await tokens.verifyAccess(presented);
-  } catch (error) {
-    if (error instanceof InvalidTokenError) throw unauthenticated(error.message);
-    throw error;
-  }
-  if (!(await revocations.allows(who))) throw unauthenticated('Token revoked.');
-  const user = await storage.findUserById(who.userId);
-  if (!user) throw unauthenticated('Unknown user.');
-  if (!user.isAdmin) throw forbidden('Only admins and services can send notifications.');
-}
-
-/** Constant-time comparison, so the service token cannot be guessed byte by byte from timings. */
-function sameSecret(presented: string, secret: string): boolean {
-  const a = Buffer.from(presented);
-  const b = Buffer.from(secret);
-  return a.length === b.length && timingSafeEqual(a, b);
-}

@@ -12,6 +12,7 @@
  *   POST /api/rooms/:slug/files/  GET /api/files/:id/
  *   GET  /api/notifications/  POST /api/notifications/:id/read/  GET|POST|DELETE /api/push/subscriptions/
  *   POST /api/admin/users/:username/disable/  POST …/enable/  DELETE /api/admin/users/:username/
+ *   /api/server/…  the server API for services (server-routes.ts)
  *
  * Every error is JSON `{error, code}`, with the status the protocol's table gives its code.
  */
@@ -22,11 +23,13 @@ import type { TokenService } from '../auth/tokens.ts';
 import type { RoomDocuments } from '../docs/room-documents.ts';
 import type { ChatRooms } from '../domain/chat-rooms.ts';
 import type { ReadReceipts } from '../domain/read-receipts.ts';
+import type { UserSignals } from '../domain/user-signals.ts';
 import type { Attachments, Caption } from '../files/attachments.ts';
 import type { ChunkedUploads } from '../files/chunked-uploads.ts';
 import type { FileStore } from '../files/file-store.ts';
 import type { UploadQuota } from '../files/upload-quota.ts';
 import type { Notifications } from '../notifications/notifications.ts';
+import type { RoomPresence } from '../presence/room-presence.ts';
 import type { PushSender } from '../push/push-sender.ts';
 import type { Storage } from '../storage/storage.ts';
 import { accountRoutes } from './account-routes.ts';
@@ -41,6 +44,7 @@ import { profileRoutes } from './profile-routes.ts';
 import { pushRoutes, vapidKeyRoute } from './push-routes.ts';
 import { receiptRoutes } from './receipt-routes.ts';
 import { roomRoutes } from './room-routes.ts';
+import { serverRoutes } from './server-routes.ts';
 
 export interface RestDeps {
   storage: Storage;
@@ -73,6 +77,10 @@ export interface RestDeps {
   roomsPerHour?: number;
   /** The rooms' collaborative documents (GET/POST/DELETE /api/rooms/{slug}/docs/…). */
   documents?: RoomDocuments;
+  /** For the server API: events and disconnects to a user's sockets on every node. */
+  userSignals: UserSignals;
+  /** For the server API: who has a room open. */
+  roomPresence: RoomPresence;
 }
 
 /** No REST body is more than a few short fields. */
@@ -94,6 +102,7 @@ export const restApi: FastifyPluginAsync<RestDeps> = async (app, deps) => {
       await api.register(accountRoutes, deps);
       await api.register(vapidKeyRoute, deps);
       await api.register(sendNotificationRoute, deps);
+      await api.register(serverRoutes, { ...deps, prefix: '/server' });
       await api.register(async (signedIn) => {
         signedIn.addHook('onRequest', bearerAuthentication(deps.tokens, deps.revocations));
         await signedIn.register(profileRoutes, deps);

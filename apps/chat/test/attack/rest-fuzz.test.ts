@@ -133,6 +133,41 @@ function routes(): Route[] {
     { method: 'POST', prefix: '/admin', pattern: '/users/:username/disable/', auth: 'admin' },
     { method: 'POST', prefix: '/admin', pattern: '/users/:username/enable/', auth: 'admin' },
     { method: 'DELETE', prefix: '/admin', pattern: '/users/:username/', auth: 'admin' },
+    // Collaborative documents of a room.
+    { method: 'GET', pattern: '/rooms/:slug/docs/', auth: 'user' },
+    { method: 'POST', pattern: '/rooms/:slug/docs/', auth: 'user', body: () => ({ name: `d${unique()}` }) },
+    { method: 'GET', pattern: '/rooms/:slug/docs/:doc/text', auth: 'user' },
+    { method: 'DELETE', pattern: '/rooms/:slug/docs/:doc/', auth: 'user' },
+    // The server API, as a service; its :username is the victim account.
+    {
+      method: 'POST',
+      prefix: '/server',
+      pattern: '/rooms/:slug/messages/',
+      auth: 'sender',
+      body: () => ({ author: 'fuzzbot', message: 'hello', idempotency_key: unique() }),
+    },
+    {
+      method: 'POST',
+      prefix: '/server',
+      pattern: '/rooms/:slug/events/',
+      auth: 'sender',
+      body: () => ({ event: { n: 1 } }),
+    },
+    {
+      method: 'POST',
+      prefix: '/server',
+      pattern: '/users/:username/events/',
+      auth: 'sender',
+      body: () => ({ event: { n: 1 } }),
+    },
+    {
+      method: 'POST',
+      prefix: '/server',
+      pattern: '/users/:username/disconnect/',
+      auth: 'sender',
+      body: () => ({ reason: 'fuzz' }),
+    },
+    { method: 'GET', prefix: '/server', pattern: '/rooms/:slug/presence/', auth: 'sender' },
   ];
 }
 
@@ -199,7 +234,11 @@ function validPath(route: Route, params: { slug?: string; id?: string; username?
   const id = params.id ?? (route.pattern.startsWith('/files/') ? fileId : String(notificationId));
   const slug = params.slug ?? (route.method === 'DELETE' ? leaveRoom : room);
   const username = params.username ?? victim.username;
-  const path = route.pattern.replace(':slug', slug).replace(':id', id).replace(':username', username);
+  const path = route.pattern
+    .replace(':slug', slug)
+    .replace(':id', id)
+    .replace(':username', username)
+    .replace(':doc', 'notes');
   return `/api${route.prefix ?? ''}${path}`;
 }
 

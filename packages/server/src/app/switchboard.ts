@@ -266,6 +266,17 @@ export class Switchboard {
     return closed;
   }
 
+  /** Sends one frame to every connection of one principal on this node; returns how many got it. */
+  sendToPrincipal(id: Principal['id'], frame: object): number {
+    let sent = 0;
+    for (const conn of this.connections) {
+      if (conn.principal.id !== id) continue;
+      conn.send(frame);
+      sent++;
+    }
+    return sent;
+  }
+
   get connectionCount(): number {
     return this.connections.size;
   }
