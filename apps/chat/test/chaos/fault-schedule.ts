@@ -19,6 +19,11 @@ export const FAULT_KINDS = [
   'redis-restart',
   /** Cut every node off PostgreSQL (the relay in front of it) for a few seconds. */
   'postgres-cut',
+  /**
+   * The same cut, timed to fall right after a `commit` reached PostgreSQL: the transaction is
+   * stored, its node never hears so and tells its clients it was not (SERVICE_UNAVAILABLE).
+   */
+  'postgres-commit-lost',
   /** Cut a node's client relay: every client socket through it drops, new ones are refused. */
   'relay-cut',
   /** Stall a node's client relay: its sockets stay open and carry nothing (half-open links). */
@@ -46,6 +51,7 @@ const HOLD_MS: Record<FaultKind, [number, number]> = {
   'node-pause': [1_000, 6_000],
   'redis-restart': [300, 2_500],
   'postgres-cut': [1_000, 5_000],
+  'postgres-commit-lost': [1_000, 4_000],
   'relay-cut': [500, 4_000],
   // Below the SDK's 15 s ack timeout and the server's 30 s heartbeat: the links come back on their own.
   'relay-stall': [2_000, 8_000],

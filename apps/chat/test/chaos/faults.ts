@@ -12,6 +12,9 @@ export interface TimelineEntry {
   text: string;
 }
 
+/** How long a commit-lost fault waits for a commit to cut after (traffic makes one every few ms). */
+const COMMIT_WAIT_MS = 5_000;
+
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export class FaultInjector {
@@ -30,46 +33,66 @@ export class FaultInjector {
     this.log(`[${this.clock().toFixed(1)} s] ${text}`);
   }
 
-  /** Breaks, holds, mends. Resolves once the part works again (a restarted node listens). */
-  async play(fault: Fault): Promise<void> {
+  /**
+   * Breaks, holds, mends. Resolves once the part works again (a restarted node listens).
+   * `struck` is called once the part is broken.
+   */
+  async play(fault: Fault, struck?: () => void): Promise<void> {
     this.counts[fault.kind] += 1;
-    this.note(`fault ${describeFault(fault)}: start`);
-    const node = fault.node ?? 0;
-    const slot = this.cluster.slots[node]!;
+    this.note(
+      `fault ${describeFault(fault)}: start${struck ? ' (the last one: no new messages once it strikes)' : ''}`,
+    );
+    await this.strike(fault);
+    struck?.();
+    await sleep(fault.holdMs);
+    await this.mend(fault);
+    this.note(`fault #${fault.number}: healed`);
+  }
+
+  private async strike(fault: Fault): Promise<void> {
+    const slot = this.cluster.slots[fault.node ?? 0]!;
     switch (fault.kind) {
       case 'node-kill':
       case 'node-term':
-        await this.cluster.stopNode(node, fault.kind === 'node-kill' ? 'SIGKILL' : 'SIGTERM');
-        this.note(`fault #${fault.number}: node ${node} is down`);
-        await sleep(fault.holdMs);
-        await this.cluster.startNode(node);
-        break;
+        await this.cluster.stopNode(slot.index, fault.kind === 'node-kill' ? 'SIGKILL' : 'SIGTERM');
+        this.note(`fault #${fault.number}: node ${slot.index} is down`);
+        return;
       case 'node-pause':
-        this.cluster.pauseNode(node);
-        await sleep(fault.holdMs);
-        this.cluster.resumeNode(node);
-        break;
+        return this.cluster.pauseNode(slot.index);
       case 'redis-restart':
-        await this.cluster.killRedis();
-        await sleep(fault.holdMs);
-        await this.cluster.startRedis();
-        break;
+        return this.cluster.killRedis();
       case 'postgres-cut':
-        await this.cluster.postgresRelay.cut();
-        await sleep(fault.holdMs);
-        await this.cluster.postgresRelay.restore();
-        break;
+        return this.cluster.postgresRelay.cut();
+      case 'postgres-commit-lost': {
+        const outcome = await this.cluster.postgresRelay.cutAfter('commit', COMMIT_WAIT_MS);
+        const how = outcome === 'tripped' ? 'right after a commit' : '(no commit came)';
+        this.note(`fault #${fault.number}: PostgreSQL cut ${how}`);
+        return;
+      }
       case 'relay-cut':
-        await slot.relay.cut();
-        await sleep(fault.holdMs);
-        await slot.relay.restore();
-        break;
+        return slot.relay.cut();
       case 'relay-stall':
-        slot.relay.stall();
-        await sleep(fault.holdMs);
-        slot.relay.unstall();
-        break;
+        return slot.relay.stall();
     }
-    this.note(`fault #${fault.number}: healed`);
+  }
+
+  private async mend(fault: Fault): Promise<void> {
+    const slot = this.cluster.slots[fault.node ?? 0]!;
+    switch (fault.kind) {
+      case 'node-kill':
+      case 'node-term':
+        return this.cluster.startNode(slot.index);
+      case 'node-pause':
+        return this.cluster.resumeNode(slot.index);
+      case 'redis-restart':
+        return this.cluster.startRedis();
+      case 'postgres-cut':
+      case 'postgres-commit-lost':
+        return this.cluster.postgresRelay.restore();
+      case 'relay-cut':
+        return slot.relay.restore();
+      case 'relay-stall':
+        return slot.relay.unstall();
+    }
   }
 }

@@ -6,8 +6,9 @@
  * both run `runSoak`; the printed seed replays the same faults (`--seed`).
  *
  * Phases: seed accounts → start the cluster → connect every client → faults + traffic for the
- * run's duration → stop sending, heal everything → wait (bounded) until every client is
- * connected, has nothing left to send and has its room's last seq → check.
+ * run's duration → the last fault, with new messages stopped as it strikes → heal
+ * everything → wait (bounded) until every client is connected, has nothing left to send and
+ * has its room's last seq → check.
  */
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
@@ -66,6 +67,8 @@ export interface SoakReport {
   /** Distinct messages the clients sent, of them acked at least once, and rows stored. */
   sent: number;
   acked: number;
+  /** Acks that said "already stored" (a resend whose first ack was lost). */
+  duplicateAcks: number;
   stored: number;
   /** SDK rejections seen by the application (timeouts, "try later"), and the reconnects. */
   rejections: number;
@@ -121,17 +124,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     const faultsUntil = faultsFrom + options.durationMs / 1000;
     for (const client of clients) client.startSending();
     const schedule = new FaultSchedule(random.fork('faults'), options.nodes, options.faultKinds);
-    for (;;) {
+    const stopSending = () => {
+      for (const client of clients) client.stopSending();
+    };
+    for (let last = false; !last; ) {
       const fault = schedule.next();
-      if (clock() + fault.gapMs / 1000 >= faultsUntil) break;
+      last = clock() + (fault.gapMs + fault.holdMs) / 1000 >= faultsUntil;
       await sleep(fault.gapMs);
-      await injector.play(fault);
+      // The last fault strikes live traffic and the clients stop writing new messages as it
+      // strikes: what it broke must be mended by the system itself, since no later message will
+      // reveal a gap (as in a room that goes quiet).
+      await injector.play(fault, last ? stopSending : undefined);
     }
-    await sleep(Math.max(0, (faultsUntil - clock()) * 1000));
     const faultSeconds = clock() - faultsFrom;
 
     // Settle.
-    for (const client of clients) client.stopSending();
+    stopSending();
     await cluster.healAll();
     injector.note('faults over, sending stopped: settling');
     const settleFrom = clock();
@@ -161,6 +169,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       faults: injector.counts,
       sent: sent.length,
       acked: sent.filter((m) => m.acks.length > 0).length,
+      duplicateAcks: sent.reduce((n, m) => n + m.acks.filter((ack) => ack.duplicate).length, 0),
       stored: [...store.values()].reduce((n, room) => n + room.messages.length, 0),
       rejections: sent.reduce((n, m) => n + m.rejections.length, 0),
       reconnects: clients.reduce((n, c) => n + c.reconnects, 0),
@@ -265,7 +274,8 @@ export function formatReport(report: SoakReport, maxViolations = 20): string {
     `chaos soak, seed ${report.seed}: ${report.clients} clients, ${report.rooms} rooms`,
     `  duration: ${report.faultSeconds.toFixed(0)} s of faults and traffic, settled in ${report.settleSeconds.toFixed(1)} s, ${report.totalSeconds.toFixed(0)} s in all`,
     `  faults: ${total} (${faults})`,
-    `  messages: ${report.sent} sent, ${report.acked} acked, ${report.stored} stored; ${report.rejections} SDK rejections seen by the app, ${report.reconnects} reconnects`,
+    `  messages: ${report.sent} sent, ${report.acked} acked (${report.duplicateAcks} acks of resends as duplicates), ${report.stored} stored`,
+    `  clients: ${report.rejections} SDK rejections seen by the app (ack timeouts, "try later"), ${report.reconnects} reconnects`,
     `  peak RSS per node: ${report.peakRssBytes.map(mb).join(', ')}`,
     `  violations: ${report.violations.length}`,
   ];

@@ -7,6 +7,8 @@
  * - Stall means a link that silently stops carrying anything (a half-open connection): every
  *   connection stays open and no byte moves in either direction until `unstall`, which lets
  *   whatever waited flow on, as TCP would after the network heals.
+ * - Cut after a marker passes the request through and then cuts, before the answer can come
+ *   back: a database that committed a transaction whose client never learns it did.
  * - Retarget points new connections at another address (a server restarted on a new port).
  */
 import { once } from 'node:events';
@@ -28,6 +30,8 @@ export class TcpProxy {
   private server: Server | undefined;
   private readonly links = new Set<Link>();
   private stalled = false;
+  /** Set by `cutAfter`: the marker to watch for and what to do once it passed. */
+  private tripwire: { marker: string; trip: () => void } | undefined;
 
   private constructor(
     private port: number,
@@ -85,6 +89,27 @@ export class TcpProxy {
     for (const link of this.links) this.flow(link);
   }
 
+  /**
+   * Cuts (as `cut`) right after the first chunk from a client that contains `marker` (e.g. a
+   * PostgreSQL `commit`) was passed on to the target, so the request arrives and its answer is
+   * lost. Resolves once cut; if no such chunk comes within `timeoutMs`, cuts anyway.
+   */
+  async cutAfter(marker: string, timeoutMs: number): Promise<'tripped' | 'timed out'> {
+    const outcome = await new Promise<'tripped' | 'timed out'>((resolve) => {
+      const timer = setTimeout(() => resolve('timed out'), timeoutMs);
+      this.tripwire = {
+        marker,
+        trip: () => {
+          clearTimeout(timer);
+          resolve('tripped');
+        },
+      };
+    });
+    this.tripwire = undefined;
+    await this.cut();
+    return outcome;
+  }
+
   /** New connections go to `target` from now on; open ones stay where they are. */
   retarget(target: Target): void {
     this.target = target;
@@ -108,6 +133,18 @@ export class TcpProxy {
         to.destroy();
       });
     }
+    client.on('data', (chunk: Buffer) => {
+      const tripwire = this.tripwire;
+      if (!tripwire || !chunk.toString('latin1').toLowerCase().includes(tripwire.marker)) return;
+      this.tripwire = undefined;
+      // Once every listener of this chunk ran, the pipe's included: the chunk is on its way to
+      // the target. `end` still delivers it; destroying the client side loses the answer.
+      queueMicrotask(() => {
+        upstream.end();
+        client.destroy();
+        tripwire.trip();
+      });
+    });
     if (this.stalled) this.stop(link);
     else this.flow(link);
   }
