@@ -14,7 +14,7 @@
  * and the faults of that moment.
  */
 import pg from 'pg';
-import type { ChaosClient, Received, SentMessage } from './chaos-clients.ts';
+import type { ClientAccount, Received, SentMessage } from './chaos-clients.ts';
 import type { TimelineEntry } from './faults.ts';
 import { type MemoryProblem, mb } from './memory-monitor.ts';
 
@@ -102,9 +102,21 @@ export async function readStore(databaseUrl: string): Promise<Map<string, Stored
   }
 }
 
+/** What the checker reads of a client: a ChaosClient, or a plain object in the checker's own test. */
+export interface CheckedClient {
+  name: string;
+  account: Pick<ClientAccount, 'room' | 'userId'>;
+  status: string;
+  settled: boolean;
+  sent: Map<string, SentMessage>;
+  received: Received[];
+  events: string[];
+  eventsAbout(clientId: string): string[];
+}
+
 export interface CheckInput {
   store: Map<string, StoredRoom>;
-  clients: ChaosClient[];
+  clients: CheckedClient[];
   timeline: TimelineEntry[];
   memory: MemoryProblem[];
 }
@@ -161,11 +173,11 @@ function checkSeqs(store: Map<string, StoredRoom>): Violation[] {
 /** Rules 2, 3 and 4. */
 function checkMessages(
   store: Map<string, StoredRoom>,
-  clients: ChaosClient[],
+  clients: CheckedClient[],
   timeline: TimelineEntry[],
 ): Violation[] {
   const violations: Violation[] = [];
-  const senderOf = new Map<string, ChaosClient>();
+  const senderOf = new Map<string, CheckedClient>();
   for (const client of clients) for (const id of client.sent.keys()) senderOf.set(id, client);
 
   const storedByClientId = new Map<string, { room: string; message: StoredMessage }[]>();
@@ -235,7 +247,7 @@ function checkMessages(
 /** Rules 5 and 6. */
 function checkClientHistories(
   store: Map<string, StoredRoom>,
-  clients: ChaosClient[],
+  clients: CheckedClient[],
   timeline: TimelineEntry[],
 ): Violation[] {
   const violations: Violation[] = [];
@@ -312,7 +324,7 @@ function abbreviate(seqs: number[]): string {
 }
 
 /** A message's own events, the sender's connection events and the faults around them. */
-function messageHistory(client: ChaosClient, sent: SentMessage, timeline: TimelineEntry[]): string[] {
+function messageHistory(client: CheckedClient, sent: SentMessage, timeline: TimelineEntry[]): string[] {
   const own = client.eventsAbout(sent.clientId);
   const times = own.map((event) => Number.parseFloat(event));
   const from = Math.min(...times) - 10;
@@ -328,7 +340,7 @@ function messageHistory(client: ChaosClient, sent: SentMessage, timeline: Timeli
 }
 
 /** A client's connection events (not its per-message ones) and the whole fault timeline. */
-function clientHistory(client: ChaosClient, timeline: TimelineEntry[]): string[] {
+function clientHistory(client: CheckedClient, timeline: TimelineEntry[]): string[] {
   const connection = client.events.filter(
     (event) => !/ (send|ack|received own) /.test(event) && !event.includes('rejected'),
   );

@@ -156,7 +156,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       store,
       clients,
       timeline: injector.timeline,
-      memory: memoryProblems(memory.samples, clock(), options.memory),
+      memory: memoryProblems(memory.samples, options.memory),
     });
     const sent = clients.flatMap((c) => [...c.sent.values()]);
     return {
