@@ -139,6 +139,8 @@ describe('chaos checker', () => {
       ['stuck', 'every client ends connected with nothing left to send'],
     ]);
     expect(violations[0]!.detail).toContain('missing seqs [2]');
+    // The missing message's own story, from its sender, is part of the history.
+    expect(violations[0]!.history).toContain('a 1.000 s send a-2 (attempt 1, 0 queued)');
     expect(violations[1]!.detail).toContain('duplicate seqs [2]');
     expect(violations[2]!.detail).toContain('first difference at position 1');
   });

@@ -324,9 +324,12 @@ describe('idempotent resend (client_id)', () => {
   it('broadcasts a resend whose original was stored but never announced (its node died after the commit)', async () => {
     const { slug, a, b } = await roomWithAliceAndBob();
     await post(a, b, 'before');
-    // What a node leaves behind when it is killed between its commit and its broadcast (or loses
-    // the database's reply to the commit): a stored message that no socket was sent. Found by the
-    // chaos soak (apps/chat/test/chaos), where the client then resends it to another node.
+    // What a node leaves behind when it loses the database's reply to its commit (or is killed
+    // between its commit and its broadcast): a stored message that no socket was sent, which its
+    // client resends. Found by the chaos soak, cutting PostgreSQL right after a commit as the
+    // clients go quiet: the room's last message never reached anyone, its sender included
+    // (`npm run chaos -- --faults postgres-commit-lost --seed 8 --minutes 0.25 --clients 30
+    // --send-interval-ms 2000` without the fix: 3 violations).
     const room = (await chat.server.storage.findRoom(slug))!;
     const orphan = await chat.server.storage.appendMessage({
       roomId: room.id,

@@ -269,11 +269,18 @@ function checkClientHistories(
     const expected = room.messages.map(summary);
     const got = client.received.map(summary);
     if (expected.join('\n') !== got.join('\n')) {
+      // What happened to each message the client lacks, told by its sender.
+      const have = new Set(client.received.map((r) => r.seq));
+      const missed = room.messages.filter((m) => !have.has(m.seq)).slice(0, 5);
+      const sendersOwn = missed.flatMap((m) => {
+        const sender = clients.find((c) => m.clientId !== null && c.sent.has(m.clientId));
+        return sender ? sender.eventsAbout(m.clientId!).map((event) => `${sender.name} ${event}`) : [];
+      });
       violations.push({
         rule: 'every client ends with exactly the stored history, in order, without duplicates',
         subject,
         detail: describeHistoryDifference(room.messages, client.received),
-        history: history(),
+        history: mergeByTime([...history(), ...sendersOwn]),
       });
     }
   }
