@@ -7,7 +7,7 @@
  * exactly its room's history, and no node's memory ran away. See apps/chat/test/chaos/soak.ts.
  *
  * Sized for two loaded cores: 60 clients (not 300) sending every 3 s on average. A failure prints
- * the seed; `CHAOS_SEED=<seed>` (or `npm run chaos -- --seed <seed> --minutes 0.75 --clients 60`) replays its faults.
+ * the seed and the `npm run chaos` command that replays its faults (or set `CHAOS_SEED=<seed>`).
  *
  * Needs PostgreSQL at 127.0.0.1:5432 and the redis-server binary; skipped with the reason printed
  * when they are missing, unless CI=true.

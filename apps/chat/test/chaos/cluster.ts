@@ -69,8 +69,13 @@ export class ChaosCluster {
       })),
     );
     const cluster = new ChaosCluster(database, redis, postgresRelay, slots, options);
-    await seed(database.url);
-    await Promise.all(slots.map((slot) => cluster.startNode(slot.index)));
+    try {
+      await seed(database.url);
+      await Promise.all(slots.map((slot) => cluster.startNode(slot.index)));
+    } catch (error) {
+      await cluster.stop(); // nothing left behind: processes, relays, Redis, the database
+      throw error;
+    }
     return cluster;
   }
 

@@ -88,7 +88,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
   const random = new SeededRandom(options.seed);
   const runId = randomBytes(3).toString('hex');
   const jwtSecret = randomBytes(32).toString('base64url');
-  const replay = `npm run chaos -- --seed ${options.seed} --minutes ${options.durationMs / 60_000} --clients ${options.clients}`;
+  const replay = replayCommand(options);
   log(
     `chaos soak: seed ${options.seed}, ${options.clients} clients in ${options.rooms} rooms, ${options.nodes} nodes`,
   );
@@ -182,6 +182,22 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
     for (const client of clients) client.close();
     await cluster.stop();
   }
+}
+
+/** `npm run chaos -- …` with every option that differs from the defaults: the same faults again. */
+function replayCommand(options: SoakOptions): string {
+  const flags = [
+    `--seed ${options.seed}`,
+    `--minutes ${options.durationMs / 60_000}`,
+    `--clients ${options.clients}`,
+  ];
+  if (options.rooms !== DEFAULT_SOAK.rooms) flags.push(`--rooms ${options.rooms}`);
+  if (options.meanSendIntervalMs !== DEFAULT_SOAK.meanSendIntervalMs) {
+    flags.push(`--send-interval-ms ${options.meanSendIntervalMs}`);
+  }
+  if (options.faultKinds.join() !== DEFAULT_SOAK.faultKinds.join())
+    flags.push(`--faults ${options.faultKinds.join(',')}`);
+  return `npm run chaos -- ${flags.join(' ')}`;
 }
 
 /**
