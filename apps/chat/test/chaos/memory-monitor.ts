@@ -115,13 +115,9 @@ export function memoryProblems(samples: RssSample[], bound: MemoryBound): Memory
         samples: over.slice(0, 10),
       });
     }
-    for (const incarnation of new Set(mine.map((s) => s.incarnation))) {
-      const life = mine.filter((s) => s.incarnation === incarnation);
-      const judged = life.filter((s) => s.at >= life[0]!.at + WARM_UP_SECONDS);
-      if (judged.length < 2) continue;
+    for (const { incarnation, judged } of judgedLives(mine)) {
       const from = judged[0]!.at;
       const to = judged[judged.length - 1]!.at;
-      if (to - from < MIN_OBSERVED_SECONDS) continue;
       const half = (from + to) / 2;
       const peak = (list: RssSample[]) => Math.max(...list.map((s) => s.rssBytes));
       const first = peak(judged.filter((s) => s.at < half));
@@ -136,6 +132,22 @@ export function memoryProblems(samples: RssSample[], bound: MemoryBound): Memory
     }
   }
   return problems;
+}
+
+/** How many processes lived long enough for their growth to be judged (the rest: the limit only). */
+export function processesJudgedForGrowth(samples: RssSample[]): number {
+  const nodes = new Set(samples.map((s) => s.node));
+  return [...nodes].reduce((n, node) => n + judgedLives(samples.filter((s) => s.node === node)).length, 0);
+}
+
+/** One node's processes that lived long enough to judge, with their samples after the warm-up. */
+function judgedLives(mine: RssSample[]): { incarnation: number; judged: RssSample[] }[] {
+  return [...new Set(mine.map((s) => s.incarnation))].flatMap((incarnation) => {
+    const life = mine.filter((s) => s.incarnation === incarnation);
+    const judged = life.filter((s) => s.at >= life[0]!.at + WARM_UP_SECONDS);
+    const span = judged.length < 2 ? 0 : judged[judged.length - 1]!.at - judged[0]!.at;
+    return span >= MIN_OBSERVED_SECONDS ? [{ incarnation, judged }] : [];
+  });
 }
 
 export function mb(bytes: number): string {

@@ -25,6 +25,7 @@ import {
   MemoryMonitor,
   mb,
   memoryProblems,
+  processesJudgedForGrowth,
 } from './memory-monitor.ts';
 import { SeededRandom } from './seeded-random.ts';
 
@@ -74,6 +75,8 @@ export interface SoakReport {
   rejections: number;
   reconnects: number;
   peakRssBytes: number[];
+  /** Node processes that lived long enough for the memory growth check (others: the limit only). */
+  processesJudgedForGrowth: number;
   violations: Violation[];
   /** The command that replays this run's fault schedule. */
   replay: string;
@@ -174,6 +177,7 @@ export async function runSoak(options: SoakOptions): Promise<SoakReport> {
       rejections: sent.reduce((n, m) => n + m.rejections.length, 0),
       reconnects: clients.reduce((n, c) => n + c.reconnects, 0),
       peakRssBytes: memory.peaks(),
+      processesJudgedForGrowth: processesJudgedForGrowth(memory.samples),
       violations,
       replay,
     };
@@ -292,7 +296,7 @@ export function formatReport(report: SoakReport, maxViolations = 20): string {
     `  faults: ${total} (${faults})`,
     `  messages: ${report.sent} sent, ${report.acked} acked (${report.duplicateAcks} acks of resends as duplicates), ${report.stored} stored`,
     `  clients: ${report.rejections} SDK rejections seen by the app (ack timeouts, "try later"), ${report.reconnects} reconnects`,
-    `  peak RSS per node: ${report.peakRssBytes.map(mb).join(', ')}`,
+    `  peak RSS per node: ${report.peakRssBytes.map(mb).join(', ')}; ${report.processesJudgedForGrowth} node processes lived long enough to judge their growth`,
     `  violations: ${report.violations.length}`,
   ];
   for (const violation of report.violations.slice(0, maxViolations)) {
