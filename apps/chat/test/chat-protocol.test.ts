@@ -321,6 +321,34 @@ describe('idempotent resend (client_id)', () => {
     expect(messages.map((m) => m.seq)).toEqual([first.seq + 1, first.seq]);
   });
 
+  it('broadcasts a resend whose original was stored but never announced (its node died after the commit)', async () => {
+    const { slug, a, b } = await roomWithAliceAndBob();
+    await post(a, b, 'before');
+    // What a node leaves behind when it loses the database's reply to its commit (or is killed
+    // between its commit and its broadcast): a stored message that no socket was sent, which its
+    // client resends. Found by the chaos soak, cutting PostgreSQL right after a commit as the
+    // clients go quiet: the room's last message never reached anyone, its sender included
+    // (`npm run chaos -- --faults postgres-commit-lost --seed 8 --minutes 0.25 --clients 30
+    // --send-interval-ms 2000` without the fix: 3 violations).
+    const room = (await chat.server.storage.findRoom(slug))!;
+    const orphan = await chat.server.storage.appendMessage({
+      roomId: room.id,
+      authorId: alice.id,
+      content: 'stored, never announced',
+      replyTo: null,
+      clientId: 'crash-1',
+      attachments: [],
+    });
+    const again = await say(a, 'stored, never announced', { client_id: 'crash-1' });
+    expect(again).toMatchObject({ type: 'ack', duplicate: true, seq: orphan.message.seq });
+
+    // Nobody has to post again for the room to learn of it: the resend announces it, once.
+    const isOrphan = (f: Frame) => f.type === 'chat_message' && messageOf(f).client_id === 'crash-1';
+    for (const client of [a, b]) await client.next(isOrphan);
+    await post(a, b, 'after');
+    for (const client of [a, b]) expect(client.frames.filter(isOrphan)).toHaveLength(1);
+  });
+
   it('stores 10 concurrent resends from 10 connections once', async () => {
     const { slug, a, b } = await roomWithAliceAndBob();
     await post(a, b, 'before');

@@ -131,9 +131,18 @@ export class ChatRooms {
    * The one way a change leaves the domain: to everyone in the room on every node (serialised once
    * per node), then to room activity. Call it once the writer has its answer, so the sender hears
    * "stored" before the room hears the change.
+   *
+   * A resent message (created, not new) is announced again, without room activity: when the node
+   * that stored the original lost the database's reply to its commit, or died before its
+   * broadcast, nobody was told, and in a quiet room nothing else would reveal the gap. Connections
+   * that already have it drop the repeat (each admits a seq once).
    */
   async publish(room: Room, { change, isNew }: Outcome): Promise<void> {
-    if (!isNew) return;
+    if (!isNew) {
+      if (change.kind === 'created')
+        await this.layer.groupSend(roomGroup(room.id), changeFrame(room, change));
+      return;
+    }
     try {
       await this.layer.groupSend(roomGroup(room.id), changeFrame(room, change));
     } finally {
