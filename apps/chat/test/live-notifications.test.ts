@@ -138,7 +138,7 @@ describe('notifications', () => {
 
     expect(await notify(alice, {}, bob.access)).toMatchObject({
       status: 403,
-      body: { code: 'PERMISSION_DENIED', error: 'Only admins and services can send notifications.' },
+      body: { code: 'PERMISSION_DENIED', error: 'Only admins and services may call this.' },
     });
     expect(await notify(alice, {}, `${SERVICE_TOKEN}x`)).toMatchObject({
       status: 401,

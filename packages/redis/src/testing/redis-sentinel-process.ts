@@ -68,11 +68,17 @@ export class RedisSentinelProcess {
     return Number(answer.trim().split('\n')[1]);
   }
 
-  /** Promotes the replica and resolves once the Sentinel names it the primary. */
+  /**
+   * Promotes the replica and resolves once the Sentinel names it the primary. The Sentinel refuses
+   * (NOGOODSLAVE) until it has heard from the replica recently enough: asked again until it agrees.
+   */
   async failover(): Promise<void> {
     const before = await this.primary();
-    await this.sentinel('sentinel', 'failover', MASTER_NAME);
-    await this.waitFor(async () => (await this.primary()) !== before);
+    await this.waitFor(
+      async () => (await this.sentinel('sentinel', 'failover', MASTER_NAME)).trim() === 'OK',
+      30_000,
+    );
+    await this.waitFor(async () => (await this.primary()) !== before, 30_000);
   }
 
   async stop(): Promise<void> {
