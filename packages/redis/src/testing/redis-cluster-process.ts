@@ -1,10 +1,10 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './redis-server-process.ts';
+import { freePort, spawnRedisServer } from './redis-server-process.ts';
 
 const run = promisify(execFile);
 
@@ -148,54 +148,31 @@ export class RedisClusterProcess {
   }
 
   private async startNode(port: number): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [
-        '--port',
-        String(port),
-        '--bind',
-        '127.0.0.1',
-        '--cluster-enabled',
-        'yes',
-        '--cluster-config-file',
-        join(this.dir, `nodes-${port}.conf`),
-        '--cluster-node-timeout',
-        '1000',
-        // A replica may take over however stale it is, and syncs without waiting for a disk dump.
-        '--cluster-replica-validity-factor',
-        '0',
-        '--repl-diskless-sync',
-        'yes',
-        '--repl-diskless-sync-delay',
-        '0',
-        '--dir',
-        this.dir,
-        '--save',
-        '',
-        '--appendonly',
-        'no',
-      ],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
+    const child = await spawnRedisServer([
+      '--port',
+      String(port),
+      '--bind',
+      '127.0.0.1',
+      '--cluster-enabled',
+      'yes',
+      '--cluster-config-file',
+      join(this.dir, `nodes-${port}.conf`),
+      '--cluster-node-timeout',
+      '1000',
+      // A replica may take over however stale it is, and syncs without waiting for a disk dump.
+      '--cluster-replica-validity-factor',
+      '0',
+      '--repl-diskless-sync',
+      'yes',
+      '--repl-diskless-sync-delay',
+      '0',
+      '--dir',
+      this.dir,
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
     this.processes.set(port, child);
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`redis-server ${port} did not start:\n${output}`)),
-        10_000,
-      );
-      const watch = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (!output.includes('Ready to accept connections')) return;
-        clearTimeout(timer);
-        child.stdout!.off('data', watch).resume();
-        resolve();
-      };
-      child.stdout!.on('data', watch);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server ${port} exited with ${code}:\n${output}`));
-      });
-    });
   }
 }

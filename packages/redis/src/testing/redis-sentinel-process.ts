@@ -1,10 +1,10 @@
-import { type ChildProcess, execFile, spawn } from 'node:child_process';
+import { type ChildProcess, execFile } from 'node:child_process';
 import { once } from 'node:events';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { freePort } from './redis-server-process.ts';
+import { freePort, spawnRedisServer } from './redis-server-process.ts';
 
 const run = promisify(execFile);
 const MASTER_NAME = 'switchboard';
@@ -106,27 +106,7 @@ export class RedisSentinelProcess {
   }
 
   private async startServer(args: string[]): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      [...args, '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    this.processes.push(child);
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-      const watch = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (!/Ready to accept connections|Sentinel ID is/.test(output)) return;
-        clearTimeout(timer);
-        child.stdout!.off('data', watch).resume();
-        resolve();
-      };
-      child.stdout!.on('data', watch);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}:\n${output}`));
-      });
-    });
+    const common = ['--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', this.dir];
+    this.processes.push(await spawnRedisServer([...args, ...common]));
   }
 }

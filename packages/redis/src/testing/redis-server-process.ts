@@ -40,29 +40,16 @@ export class RedisServerProcess {
 
   /** Starts it on the same port; resolves once it accepts connections. */
   async restart(): Promise<void> {
-    const child = spawn(
-      'redis-server',
-      ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
-      { stdio: ['ignore', 'pipe', 'ignore'] },
-    );
-    this.process = child;
-    let output = '';
-    await new Promise<void>((resolve, reject) => {
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
-      const watchStartup = (chunk: Buffer) => {
-        output += chunk.toString();
-        if (!output.includes('Ready to accept connections')) return;
-        clearTimeout(timer);
-        // Keep draining its log so the pipe never fills, without keeping it.
-        child.stdout!.off('data', watchStartup).resume();
-        resolve();
-      };
-      child.stdout!.on('data', watchStartup);
-      child.once('exit', (code) => {
-        clearTimeout(timer);
-        reject(new Error(`redis-server exited with ${code}:\n${output}`));
-      });
-    });
+    this.process = await spawnRedisServer([
+      '--port',
+      String(this.port),
+      '--bind',
+      '127.0.0.1',
+      '--save',
+      '',
+      '--appendonly',
+      'no',
+    ]);
   }
 
   /** Kills it the hard way (as a crash would) and waits until it is gone. */
@@ -73,4 +60,30 @@ export class RedisServerProcess {
     child.kill('SIGKILL');
     await exited;
   }
+}
+
+/**
+ * Starts `redis-server` with `args` (a Sentinel too, with `--sentinel`) and resolves with the
+ * process once it says it is ready; rejects with its output if it exits or takes over 10 s.
+ */
+export async function spawnRedisServer(args: string[]): Promise<ChildProcess> {
+  const child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'ignore'] });
+  let output = '';
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`redis-server did not start:\n${output}`)), 10_000);
+    const watchStartup = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (!/Ready to accept connections|Sentinel ID is/.test(output)) return;
+      clearTimeout(timer);
+      // Keep draining its log so the pipe never fills, without keeping it.
+      child.stdout!.off('data', watchStartup).resume();
+      resolve();
+    };
+    child.stdout!.on('data', watchStartup);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`redis-server exited with ${code}:\n${output}`));
+    });
+  });
+  return child;
 }
