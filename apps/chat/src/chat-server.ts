@@ -25,6 +25,7 @@ import {
 } from '@switchboard/server';
 import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { type Logger, pino } from 'pino';
+import pretty from 'pino-pretty';
 import { collectDefaultMetrics } from 'prom-client';
 import { chatAsyncApi } from './asyncapi.ts';
 import { Revocations } from './auth/revocations.ts';
@@ -79,7 +80,11 @@ export interface ChatServer {
 const DEFAULT_WEB_DIST = fileURLToPath(new URL('../../web/dist', import.meta.url));
 
 export async function startChatServer(config: Config): Promise<ChatServer> {
-  const logger = pino({ level: config.logLevel, base: { pid: process.pid } });
+  const logger = pino(
+    { level: config.logLevel, base: { pid: process.pid } },
+    // A person at a terminal reads lines; everything else (a log shipper, the tests) gets JSON.
+    process.stdout.isTTY ? pretty({ ignore: 'pid,hostname', translateTime: 'HH:MM:ss' }) : undefined,
+  );
   if (config.jwtSecretGenerated) {
     logger.warn(
       { file: `${config.dataDir}/jwt-secret` },
@@ -244,7 +249,7 @@ export async function startChatServer(config: Config): Promise<ChatServer> {
   }
   logger.info(
     { url, storage: storage.dialect, layer: config.redisUrl ? 'redis' : 'memory' },
-    'switchboard chat server listening',
+    `switchboard chat server listening at ${url}`,
   );
 
   let closing: Promise<void> | undefined;
