@@ -328,6 +328,35 @@ describe('rooms', () => {
     expect(listed).toMatchObject({ slug: room.slug, last_seq: 3, unread: 2, last_read_seq: 1 });
   });
 
+  it('lists public rooms for anyone signed in, searched and paged, never a private one', async () => {
+    const alice = await signUp();
+    const tag = `find${Date.now().toString(36)}`;
+    const open = await call('POST', '/api/rooms/', {
+      token: alice.access,
+      body: { slug: `${tag}-a`, name: `${tag} A` },
+    });
+    await call('POST', '/api/rooms/', { token: alice.access, body: { slug: `${tag}-b`, name: `${tag} B` } });
+    await call('POST', '/api/rooms/', {
+      token: alice.access,
+      body: { slug: `${tag}-p`, name: `${tag} P`, private: true },
+    });
+    const bob = await signUp();
+    const page = await call('GET', `/api/rooms/public/?q=${tag.toUpperCase()}&limit=1`, {
+      token: bob.access,
+    });
+    expect(page).toMatchObject({ status: 200, body: { rooms: [{ slug: `${tag}-a`, name: `${tag} A` }] } });
+    const next = await call('GET', `/api/rooms/public/?q=${tag}&after_id=${page.body.next_after_id}`, {
+      token: bob.access,
+    });
+    expect(next.body).toEqual({
+      rooms: [expect.objectContaining({ slug: `${tag}-b` })],
+      next_after_id: null,
+    });
+    expect(open.status).toBe(201);
+    expect((await call('GET', '/api/rooms/public/?limit=0', { token: bob.access })).status).toBe(400);
+    expect((await call('GET', '/api/rooms/public/')).status).toBe(401);
+  });
+
   it('lets anyone join a public room, nobody a private one', async () => {
     const [alice, bob] = [await signUp('alice'), await signUp('bob')];
     const open = await createRoom(alice.access);

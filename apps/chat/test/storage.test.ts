@@ -213,6 +213,28 @@ function storageSuite(label: string, createDatabase: () => Promise<TestDatabase>
         expect(await storage.findRoom('no-such-room')).toBeUndefined();
       });
 
+      it('finds public rooms by name or slug, any case, LIKE wildcards literal, paged by id', async () => {
+        const host = await user('directory');
+        const tag = unique('dir')
+          .toLowerCase()
+          .replace(/[^a-z0-9]/g, '');
+        const make = (slug: string, name: string, isPrivate = false) =>
+          storage.createRoom({ slug, name, isPrivate, isDirect: false, hostId: host.id });
+        const first = await make(`${tag}-one`, 'Gardening Club');
+        const second = await make(`${tag}-two`, `${tag.toUpperCase()} 100% cotton`);
+        await make(`${tag}-secret`, `${tag} secret`, true);
+        expect((await storage.publicRooms(tag, null, 10)).map((r) => r.slug)).toEqual([
+          first.slug,
+          second.slug,
+        ]);
+        expect((await storage.publicRooms(`${tag} 100%`, null, 10)).map((r) => r.slug)).toEqual([
+          second.slug,
+        ]);
+        expect(await storage.publicRooms(`${tag}_`, null, 10)).toEqual([]);
+        expect((await storage.publicRooms(tag, first.id, 10)).map((r) => r.slug)).toEqual([second.slug]);
+        expect((await storage.publicRooms(tag, null, 1)).map((r) => r.slug)).toEqual([first.slug]);
+      });
+
       it('adds members idempotently, lists them, removes them, and finds peers', async () => {
         const [a, b, c, loner] = [await user(), await user(), await user(), await user()];
         const room1 = await roomWith(a.id, b.id);

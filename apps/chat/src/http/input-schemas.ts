@@ -47,6 +47,12 @@ export const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(MAX_LIST_PAGE).default(100),
 });
 
+export const publicRoomsQuery = z.object({
+  q: z.string().trim().max(64).default(''),
+  after_id: cursor.optional(),
+  limit: z.coerce.number().int().min(1).max(MAX_LIST_PAGE).default(50),
+});
+
 export const MAX_HISTORY_PAGE = 200;
 export const historyQuery = z.object({
   before_seq: cursor.positive().optional(),

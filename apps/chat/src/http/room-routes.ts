@@ -4,7 +4,7 @@ import type { Room, Storage } from '../storage/storage.ts';
 import { ConflictError } from '../storage/storage.ts';
 import { currentUser } from './authenticate.ts';
 import { forbidden, invalidInput, notFound, tooManyRequests } from './http-error.ts';
-import { DIRECT_SLUG_PREFIX, listQuery, newRoom, userByName } from './input-schemas.ts';
+import { DIRECT_SLUG_PREFIX, listQuery, newRoom, publicRoomsQuery, userByName } from './input-schemas.ts';
 import { parseInput } from './parse-input.ts';
 import type { RestDeps } from './rest-api.ts';
 import { freshRoomJson, roomJson } from './room-json.ts';
@@ -25,6 +25,17 @@ export const roomRoutes: FastifyPluginAsync<RestDeps> = async (api, deps) => {
     const page = rows.slice(0, limit);
     return {
       rooms: page.map(roomJson),
+      next_after_id: rows.length > limit ? page[page.length - 1]!.id : null,
+    };
+  });
+
+  /** The directory of public rooms, so a room can be found without knowing its slug. */
+  api.get('/rooms/public/', async (request) => {
+    const { q, after_id, limit } = parseInput(publicRoomsQuery, request.query);
+    const rows = await storage.publicRooms(q, after_id ?? null, limit + 1);
+    const page = rows.slice(0, limit);
+    return {
+      rooms: page.map((room) => ({ id: room.id, slug: room.slug, name: room.name })),
       next_after_id: rows.length > limit ? page[page.length - 1]!.id : null,
     };
   });

@@ -2,7 +2,7 @@
  * Rooms and who is in them: creating and finding rooms, joining and leaving, a user's room list
  * with unread counts, and the people a user shares rooms with (whom presence tells about them).
  */
-import type { Kysely } from 'kysely';
+import { type Kysely, sql } from 'kysely';
 import { withConstraintErrors } from './db-errors.ts';
 import { pageSize } from './paging.ts';
 import { toPeerProfile, toRoom, toRoomSummary } from './rows.ts';
@@ -17,6 +17,7 @@ export type RoomStore = Pick<
   | 'removeMember'
   | 'isMember'
   | 'roomsOf'
+  | 'publicRooms'
   | 'memberIds'
   | 'roomPeers'
   | 'peerProfiles'
@@ -123,6 +124,26 @@ export function roomStore(db: Kysely<Database>): RoomStore {
         .limit(pageSize(limit))
         .execute();
       return rows.map(toRoomSummary);
+    },
+
+    async publicRooms(query: string, afterId: number | null, limit: number) {
+      // LIKE's own wildcards in the query are matched literally.
+      const pattern = `%${query.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+      let select = db
+        .selectFrom('rooms')
+        .selectAll()
+        .where('is_private', '=', 0)
+        .where('is_direct', '=', 0)
+        .where((eb) =>
+          eb.or([
+            eb(sql`lower(name)`, 'like', sql`${pattern} escape '\\'`),
+            eb(sql`lower(slug)`, 'like', sql`${pattern} escape '\\'`),
+          ]),
+        )
+        .orderBy('id')
+        .limit(pageSize(limit));
+      if (afterId !== null) select = select.where('id', '>', afterId);
+      return (await select.execute()).map(toRoom);
     },
 
     async memberIds(roomId: number) {

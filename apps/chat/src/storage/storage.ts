@@ -154,6 +154,11 @@ export interface Storage {
   isMember(roomId: number, userId: number): Promise<boolean>;
   /** The user's rooms with id > afterId, lowest id first, at most `limit`. */
   roomsOf(userId: number, afterId: number | null, limit: number): Promise<RoomSummary[]>;
+  /**
+   * Public rooms (not private, not direct) whose name or slug contains `query` (any case; every
+   * room for an empty one), by id after `afterId`, at most `limit`.
+   */
+  publicRooms(query: string, afterId: number | null, limit: number): Promise<Room[]>;
   memberIds(roomId: number): Promise<number[]>;
   /** Users sharing at least one room with userId (excluding userId). */
   roomPeers(userId: number): Promise<number[]>;

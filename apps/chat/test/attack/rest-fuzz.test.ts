@@ -84,6 +84,7 @@ function routes(): Route[] {
     { method: 'POST', pattern: '/token/refresh/', auth: 'none', body: () => ({ refresh: alice.refresh }) },
     { method: 'GET', pattern: '/me/', auth: 'user' },
     { method: 'GET', pattern: '/rooms/', auth: 'user' },
+    { method: 'GET', pattern: '/rooms/public/', auth: 'user', query: 'q=fuzz&limit=5' },
     {
       method: 'POST',
       pattern: '/rooms/',
