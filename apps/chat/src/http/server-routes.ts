@@ -57,7 +57,9 @@ const disconnectBody = z.strictObject({
 export const serverRoutes: FastifyPluginAsync<ServerApiDeps> = async (api, deps) => {
   const { storage, rooms, rateLimiter, userSignals, roomPresence } = deps;
 
-  api.addHook('onRequest', async (request) => {
+  // After the body is parsed, as on every other route: a too-large body is refused (413) as soon
+  // as its length is known, before the caller has written it all into a connection nobody reads.
+  api.addHook('preHandler', async (request) => {
     await authorizeService(request, deps);
     const token = request.headers.authorization ?? '';
     const decision = await rateLimiter?.hit(`server-api:${token.slice(-16)}`, CALLS_PER_MINUTE, 60);
