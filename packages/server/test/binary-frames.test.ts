@@ -156,3 +156,31 @@ describe('binary frames', () => {
     peer.ws.close();
   });
 });
+
+describe('JSON frames sent to a principal', () => {
+  it('reach the principal’s JSON connections and skip its binary-protocol ones', async () => {
+    const app = new Switchboard({
+      logger: pino({ level: 'silent' }),
+      authenticate: jwtAuthenticator({ key: SECRET, principal: (claims) => ({ id: String(claims.sub) }) }),
+    });
+    app.route('/ws/bytes/', bytesConsumer);
+    app.route('/ws/plain/', plainConsumer);
+    served = await serve(app);
+    const open = async (path: string) => {
+      const ws = new WebSocket(served!.wsUrl(`${path}?token=${await token()}`));
+      const received: { data: string; isBinary: boolean }[] = [];
+      ws.on('message', (data, isBinary) => received.push({ data: data.toString(), isBinary }));
+      await new Promise((resolve) => ws.once('open', resolve));
+      return { ws, received };
+    };
+    const binary = await open('/ws/bytes/');
+    const plain = await open('/ws/plain/');
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(app.sendToPrincipal('alice', { type: 'server_event', event: { n: 1 } })).toBe(1);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(plain.received).toEqual([{ data: '{"type":"server_event","event":{"n":1}}', isBinary: false }]);
+    expect(binary.received).toEqual([]);
+    binary.ws.close();
+    plain.ws.close();
+  });
+});

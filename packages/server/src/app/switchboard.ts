@@ -266,11 +266,15 @@ export class Switchboard {
     return closed;
   }
 
-  /** Sends one frame to every connection of one principal on this node; returns how many got it. */
+  /**
+   * Sends one JSON frame to every connection of one principal on this node that speaks JSON; a
+   * connection of a binary protocol (a consumer with a binary handler) is skipped, as its client
+   * could not parse the frame. Returns how many got it.
+   */
   sendToPrincipal(id: Principal['id'], frame: object): number {
     let sent = 0;
     for (const conn of this.connections) {
-      if (conn.principal.id !== id) continue;
+      if (conn.principal.id !== id || !conn.speaksJson) continue;
       conn.send(frame);
       sent++;
     }

@@ -119,6 +119,11 @@ export class LiveConnection implements Connection<unknown> {
     );
   }
 
+  /** False for a consumer that speaks a binary protocol: its clients cannot read JSON frames. */
+  get speaksJson(): boolean {
+    return this.consumer !== undefined && this.consumer.binary === undefined;
+  }
+
   get layer(): ChannelLayer {
     return this.settings.layer;
   }
